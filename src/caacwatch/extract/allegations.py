@@ -1,0 +1,270 @@
+"""Allegations: violation cues grouped by violation and perpetrator, with victims, places, time, the claims
+that support them and the evidence offered. Reads the ``doc._.caac_*`` attributes; returns records."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from caacwatch.extract.lexicons import evidence_patterns, party_lexicon
+from caacwatch.extract.parties import PartyMention
+from caacwatch.extract.victims import extract_victims
+from caacwatch.extract.violations import ViolationCue
+from caacwatch.records import Allegation, Claim, Evidence, Location, Perpetrator, TextSpan, TimeRef, Victims
+
+Span = tuple[int, int]
+GENERIC_PARTY = "Armed group (unnamed)"
+UNKNOWN = "unknown"
+# A country name counts as where something happened only after one of these ("in Ukraine", "across Syria"),
+# not as an actor ("Russia has begun...") or an owner ("Ukraine's officials").
+LOCATIVE = re.compile(r"(?i)(?:\b(?:in|near|at|across|inside|outside|throughout|around|into|from|of|to|within|over)"
+                      r"\s+(?:the\s+)?(?:[\w'-]+\s+){0,3})$")
+ACCUSED = re.compile(r"(?i)\b(?:accus\w*|blam\w*|condemn\w*|charg\w*)\s+$")
+AGENT = re.compile(r"(?i)\bby\s+(?:the\s+)?(?:[\w'-]+\s+){0,2}$")
+
+
+@dataclass
+class _Group:
+    violation: str
+    party: str
+    cues: list[ViolationCue]
+    mentions: list[PartyMention]
+
+
+def build_allegations(doc: Doc, claims: Sequence[Claim]) -> list[Allegation]:
+    text = doc.text
+    sentences = [(s.start_char, s.end_char) for s in doc.sents]
+    source_spans = [c.source.span for c in claims if c.source is not None and c.source.span is not None]
+    actors = [m for m in doc._.caac_parties or [] if not _inside_any(m.span, source_spans)]
+    groups = _group_cues(doc._.caac_cues or [], sentences, actors, text)
+    allegations = []
+    for number, group in enumerate(groups, start=1):
+        allegations.append(_allegation(f"a{number}", group, doc, sentences, claims))
+    return allegations
+
+
+def _group_cues(cues: Sequence[ViolationCue], sentences: list[Span], actors: list[PartyMention],
+                text: str) -> list[_Group]:
+    groups: dict[tuple[str, str], _Group] = {}
+    fallback = _dominant_party(actors)
+    for cue in cues:
+        mention = _perpetrator_for(cue, sentences, actors, text)
+        party = mention.party if mention else (fallback or UNKNOWN)
+        group = groups.setdefault((cue.violation, party), _Group(cue.violation, party, [], []))
+        group.cues.append(cue)
+        if mention:
+            group.mentions.append(mention)
+    return _merge_unknown(list(groups.values()))
+
+
+def _perpetrator_for(cue: ViolationCue, sentences: list[Span], actors: list[PartyMention],
+                     text: str) -> PartyMention | None:
+    """The party the sentence names as the actor; else the one in the sentence before."""
+    for index in (cue.sentence, cue.sentence - 1):
+        if index < 0:
+            continue
+        start, end = sentences[index]
+        in_sentence = [m for m in actors if start <= m.start and m.end <= end]
+        if in_sentence:
+            return _best_actor(in_sentence, cue, text)
+    return None
+
+
+def _best_actor(mentions: list[PartyMention], cue: ViolationCue, text: str) -> PartyMention:
+    specific = [m for m in mentions if m.party != GENERIC_PARTY] or mentions
+
+    def rank(mention: PartyMention) -> tuple[int, int]:
+        before = text[max(0, mention.start - 40):mention.start]
+        if ACCUSED.search(before) or AGENT.search(before):
+            return (0, 0)
+        distance = abs(mention.start - cue.trigger[0])
+        return (1 if mention.start <= cue.trigger[0] else 2, distance)
+
+    return min(specific, key=rank)
+
+
+def _dominant_party(actors: list[PartyMention]) -> str | None:
+    counts = Counter(m.party for m in actors if m.party != GENERIC_PARTY)
+    if not counts:
+        return None
+    party, count = counts.most_common(1)[0]
+    return party if count >= 2 else None
+
+
+def _merge_unknown(groups: list[_Group]) -> list[_Group]:
+    """A cue with no named actor joins the one named perpetrator of the same violation, if there is one."""
+    by_violation: dict[str, list[_Group]] = defaultdict(list)
+    for group in groups:
+        by_violation[group.violation].append(group)
+    merged: list[_Group] = []
+    for violation_groups in by_violation.values():
+        known = [g for g in violation_groups if g.party != UNKNOWN]
+        unknown = [g for g in violation_groups if g.party == UNKNOWN]
+        if len(known) == 1 and unknown:
+            for group in unknown:
+                known[0].cues.extend(group.cues)
+            merged.extend(known)
+        else:
+            merged.extend(violation_groups)
+    for group in merged:
+        group.cues.sort(key=lambda c: c.trigger[0])
+    return sorted(merged, key=lambda g: g.cues[0].trigger[0])
+
+
+def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
+                claims: Sequence[Claim]) -> Allegation:
+    text = doc.text
+    cue_sentences = sorted({c.sentence for c in group.cues})
+    spans = [sentences[i] for i in cue_sentences]
+    supporting = [c for c in claims if any(_overlaps(_claim_extent(c), s) for s in spans)]
+    best = max(group.cues, key=lambda c: c.confidence)
+    return Allegation(
+        id=identifier,
+        violation=group.violation,  # type: ignore[arg-type]
+        perpetrator=_perpetrator(group, text),
+        victims=_victims(text, spans),
+        locations=_locations(doc, spans),
+        time=_time(doc, spans),
+        claims=[c.id for c in supporting],
+        evidence=_evidence(text, spans, supporting, doc._.caac_boilerplate or []),
+        confidence=_confidence(group.cues, supporting),
+        rule=best.rule,
+        trigger=TextSpan(text=text[best.trigger[0]:best.trigger[1]], span=best.trigger),
+    )
+
+
+def _perpetrator(group: _Group, text: str) -> Perpetrator:
+    if group.party == UNKNOWN:
+        return Perpetrator(name=UNKNOWN, party=None, type=UNKNOWN)
+    party = party_lexicon().parties.get(group.party)
+    first = group.mentions[0] if group.mentions else None
+    name = group.party
+    if group.party == GENERIC_PARTY and first is not None:
+        name = " ".join(first.text.split())
+    mentions = sorted({" ".join(m.text.split()) for m in group.mentions})
+    return Perpetrator(
+        name=name,
+        party=None if group.party == GENERIC_PARTY else group.party,
+        type=party.type if party else UNKNOWN,
+        span=first.span if first else None,
+        mentions=mentions,
+    )
+
+
+def _victims(text: str, spans: list[Span]) -> Victims:
+    count, min_age, max_age, sexes, victim_spans = None, None, None, set(), []
+    for span in spans:
+        facts = extract_victims(text, span)
+        if facts.count is not None:
+            count = max(count or 0, facts.count)
+        if facts.min_age is not None:
+            min_age = facts.min_age if min_age is None else min(min_age, facts.min_age)
+        if facts.max_age is not None:
+            max_age = facts.max_age if max_age is None else max(max_age, facts.max_age)
+        if facts.sex != "unknown":
+            sexes.add(facts.sex)
+        victim_spans.extend(facts.spans)
+    sex = sexes.pop() if len(sexes) == 1 else ("mixed" if sexes else "unknown")
+    return Victims(count=count, min_age=min_age, max_age=max_age, sex=sex, spans=victim_spans)  # type: ignore[arg-type]
+
+
+def location_from_match(match: object) -> Location:
+    place = match.place  # type: ignore[attr-defined]
+    return Location(
+        name=place.name,
+        admin1=place.admin1,
+        country=place.country,
+        lat=place.lat,
+        lon=place.lon,
+        precision=_precision(place.precision),
+        span=(match.start, match.end),  # type: ignore[attr-defined]
+    )
+
+
+def _precision(value: str) -> str:
+    return value if value in {"point", "city", "admin1", "region", "country"} else "city"
+
+
+def _locations(doc: Doc, spans: list[Span]) -> list[Location]:
+    """Places named where the allegation is made; else the article's main country."""
+    places = [p for p in doc._.caac_places or [] if _is_event_place(p, doc.text)]
+    chosen = [p for p in places if any(s <= p.start and p.end <= e for s, e in spans)]
+    if not chosen:
+        chosen = _main_country_places(places)
+    locations: dict[tuple[str, str | None], Location] = {}
+    for match in chosen:
+        location = location_from_match(match)
+        locations.setdefault((location.name, location.country), location)
+    return list(locations.values())
+
+
+def _is_event_place(match: object, text: str) -> bool:
+    place = match.place  # type: ignore[attr-defined]
+    if place.precision != "country":
+        return True
+    before = text[max(0, match.start - 60):match.start]  # type: ignore[attr-defined]
+    return bool(LOCATIVE.search(before))
+
+
+def _main_country_places(places: list) -> list:
+    counts = Counter(p.place.country for p in places if p.place.country)
+    if not counts:
+        return []
+    country = counts.most_common(1)[0][0]
+    of_country = [p for p in places if p.place.country == country]
+    specific = [p for p in of_country if p.place.precision != "country"]
+    return (specific or of_country)[:1]
+
+
+def _time(doc: Doc, spans: list[Span]) -> TimeRef | None:
+    from caacwatch.extract.dates import to_timeref
+
+    mentions = [d for d in doc._.caac_dates or [] if any(s <= d.start and d.end <= e for s, e in spans)]
+    if not mentions:
+        return None
+    return to_timeref(mentions[0])
+
+
+def _evidence(text: str, spans: list[Span], supporting: Sequence[Claim], boilerplate: list[Span]) -> list[Evidence]:
+    regions = list(spans) + [_claim_extent(c) for c in supporting]
+    found: dict[tuple[str, Span], Evidence] = {}
+    for start, end in regions:
+        for kind, pattern in evidence_patterns().items():
+            for match in pattern.finditer(text, start, end):
+                span = match.span()
+                if not _inside_any(span, boilerplate):
+                    found.setdefault((kind, span), Evidence(kind=kind, text=match.group(), span=span))  # type: ignore[arg-type]
+    for claim in supporting:
+        if claim.source and claim.source.type in {"official", "government", "military", "un"} and claim.cue:
+            key = ("official_statement", claim.cue.span)
+            found.setdefault(key, Evidence(kind="official_statement", text=claim.cue.text, span=claim.cue.span))
+    return sorted(found.values(), key=lambda e: e.span)
+
+
+def _confidence(cues: list[ViolationCue], supporting: Sequence[Claim]) -> float:
+    score = max(c.confidence for c in cues)
+    score += min(0.1, 0.03 * (len(cues) - 1))
+    if any(c.kind != "unattributed" for c in supporting):
+        score += 0.05
+    return round(min(score, 0.99), 2)
+
+
+def _claim_extent(claim: Claim) -> Span:
+    spans = [claim.content.span]
+    if claim.cue:
+        spans.append(claim.cue.span)
+    if claim.source and claim.source.span:
+        spans.append(claim.source.span)
+    return (min(s for s, _ in spans), max(e for _, e in spans))
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _inside_any(span: Span, others: Sequence[Span]) -> bool:
+    return any(o[0] <= span[0] and span[1] <= o[1] for o in others)

@@ -1,0 +1,172 @@
+"""From a Document to an Analysis: pre-filter, spaCy pipeline, then records.
+
+``Analyzer`` is what the CLI, the store's loader and a Ray actor hold: it loads the pipeline once and turns
+``Document`` records into ``Analysis`` records. spaCy objects never leave this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from spacy.tokens import Doc
+
+from caacwatch import __version__
+from caacwatch.extract.allegations import build_allegations
+from caacwatch.extract.flags import document_flags
+from caacwatch.extract.parties import party_in_text
+from caacwatch.extract.pipeline import MODEL_NAME, build_pipeline, make_doc
+from caacwatch.extract.violations import prefilter
+from caacwatch.errors import CaacError, E
+from caacwatch.records import SCHEMA, Analysis, Claim, Document, ErrorRecord, Location, PipelineInfo, TimeRef
+
+RELEVANCE_THRESHOLD = 0.55
+
+
+class Analyzer:
+    """Holds the loaded pipeline. ``prefilter=False`` parses every document (used to measure the filter)."""
+
+    def __init__(self, *, model: str = MODEL_NAME, prefilter: bool = True) -> None:
+        self.model = model
+        self.use_prefilter = prefilter
+        self.nlp = build_pipeline(model)
+
+    def analyze(self, document: Document) -> Analysis:
+        return next(self.analyze_many([document]))
+
+    def analyze_many(self, documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[Analysis]:
+        """Analyses in input order. Documents the pre-filter rejects skip the parser entirely."""
+        batch: list[Document] = []
+        for document in documents:
+            batch.append(document)
+            if len(batch) >= batch_size:
+                yield from self._analyze_batch(batch)
+                batch = []
+        if batch:
+            yield from self._analyze_batch(batch)
+
+    def analyze_records(
+        self, items: Iterable[Document | ErrorRecord], *, batch_size: int = 32
+    ) -> Iterator[Analysis | ErrorRecord]:
+        """Like ``analyze_many`` over a stream that may hold input errors; never stops on a bad document.
+
+        Input errors pass through in place. If a batch fails, its documents are retried one by one so only
+        the document that fails is reported (with its reason) and the rest of the batch is kept.
+        """
+        batch: list[Document | ErrorRecord] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                yield from self._records_batch(batch)
+                batch = []
+        if batch:
+            yield from self._records_batch(batch)
+
+    def _records_batch(self, batch: list[Document | ErrorRecord]) -> Iterator[Analysis | ErrorRecord]:
+        documents = [item for item in batch if isinstance(item, Document)]
+        try:
+            results: Iterator[Analysis | ErrorRecord] = iter(list(self._analyze_batch(documents)))
+        except Exception:  # noqa: BLE001 - isolate the failing document below
+            results = iter([self._analyze_one_safely(d) for d in documents])
+        for item in batch:
+            yield item if isinstance(item, ErrorRecord) else next(results)
+
+    def _analyze_one_safely(self, document: Document) -> Analysis | ErrorRecord:
+        try:
+            return next(self._analyze_batch([document]))
+        except CaacError as exc:
+            return ErrorRecord(id=document.id, error=str(exc), code=exc.code)
+        except Exception as exc:  # noqa: BLE001 - one bad document never stops a batch
+            error = CaacError(E.E299, reason=f"{type(exc).__name__}: {exc}")
+            return ErrorRecord(id=document.id, error=str(error), code=error.code)
+
+    def _analyze_batch(self, batch: list[Document]) -> Iterator[Analysis]:
+        passed = [not self.use_prefilter or prefilter(_full_text(d)) for d in batch]
+        docs = [self._make_doc(d) for d, ok in zip(batch, passed, strict=True) if ok]
+        parsed = iter(self.nlp.pipe(docs))
+        for document, ok in zip(batch, passed, strict=True):
+            started = time.perf_counter()
+            if ok:
+                yield self._from_doc(document, next(parsed), started)
+            else:
+                yield self._rejected(document, started)
+
+    def _make_doc(self, document: Document) -> Doc:
+        return make_doc(
+            self.nlp,
+            document.text,
+            boilerplate=[b.span for b in document.boilerplate],
+            published=published_date(document),
+        )
+
+    def _from_doc(self, document: Document, doc: Doc, started: float) -> Analysis:
+        claims = [_with_party(c) for c in doc._.caac_claims or []]
+        places = doc._.caac_places or []
+        dates = doc._.caac_dates or []
+        allegations = build_allegations(doc, claims)
+        relevant = any(a.confidence >= RELEVANCE_THRESHOLD for a in allegations)
+        return Analysis(
+            id=document.id,
+            document=document,
+            relevant=relevant,
+            claims=claims,
+            allegations=allegations,
+            places=[_location(p) for p in places],
+            dates=[_timeref(d) for d in dates],
+            flags=document_flags(document, claims, allegations, relevant),
+            pipeline=self._info("passed", started),
+        )
+
+    def _rejected(self, document: Document, started: float) -> Analysis:
+        return Analysis(
+            id=document.id,
+            document=document,
+            relevant=False,
+            flags=document_flags(document, [], [], False),
+            pipeline=self._info("rejected", started),
+        )
+
+    def _info(self, prefilter_result: str, started: float) -> PipelineInfo:
+        return PipelineInfo(
+            caacwatch=__version__,
+            model=self.model,
+            prefilter=prefilter_result,  # type: ignore[arg-type]
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+
+def _full_text(document: Document) -> str:
+    return f"{document.title}\n{document.text}" if document.title else document.text
+
+
+def published_date(document: Document) -> date | None:
+    from caacwatch.extract.dates import parse_published
+
+    return parse_published(document.published)
+
+
+def _with_party(claim: Claim) -> Claim:
+    """Fill ``source.party`` from the party lexicon (name, mention or role naming a party)."""
+    source = claim.source
+    if source is None or source.party is not None:
+        return claim
+    party = party_in_text(" ".join(filter(None, [source.name, source.text, source.role])))
+    if party is None:
+        return claim
+    return claim.model_copy(update={"source": source.model_copy(update={"party": party})})
+
+
+def _location(match: object) -> Location:
+    from caacwatch.extract.allegations import location_from_match
+
+    return location_from_match(match)
+
+
+def _timeref(mention: object) -> TimeRef:
+    from caacwatch.extract.dates import to_timeref
+
+    return to_timeref(mention)  # type: ignore[arg-type]
+
+
+__all__ = ["SCHEMA", "Analyzer", "RELEVANCE_THRESHOLD", "published_date"]

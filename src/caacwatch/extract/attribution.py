@@ -1,0 +1,1449 @@
+"""Attribution extraction: who says so, through which outlets, how hedged.
+
+Input is the full-pipeline parse (tagger, parser, NER, lemmatizer) of a document; output is the public
+``Claim`` records of ``caacwatch.records``. Rules are versioned (``attribution.<rule>/1``) and their words are
+data (``reporting_verbs.yaml``, ``hedges.yaml``, ``outlets.yaml``, ``source_types.yaml``).
+
+How a document is read:
+
+1. **Units.** spaCy's sentences are split again at line breaks: the small English model often glues a
+   headline or a caption to the next paragraph's first sentence, so no dependency arc is trusted across a
+   line break. Headings (no final punctuation, or a title-case question) and units that overlap a
+   ``skip_spans`` boilerplate line never yield claims.
+2. **Cues.** In each unit: reporting verbs (lemma in ``reporting_verbs.yaml``; not adjectival "the said
+   property"), "according to X", and passives ("It was reported that", "X is alleged to have", "X was
+   quoted as saying").
+3. **Source and content** come from the dependency tree (``nsubj``, ``ccomp``, the verb's content
+   prepositions), with two surface fallbacks for what the small parser gets wrong: inversion
+   ("..., claimed Ukrainian officials") and a noun phrase left of the verb when the subject arc is missing.
+   Content that is mostly a quotation becomes a ``direct`` claim whose content is the quotation (which may
+   run over several sentences); a later quotation with no speaker continues the previous direct claim.
+4. **Relays.** "according to Y" in a unit that already has a speaker, "told CNN", "state media", "in a post
+   on X" go into ``via`` of that claim instead of making a second claim.
+5. **Resolution** in text order: he/she to the latest person source, they to the latest plural or group
+   source, it to the latest group source, "the minister"/"the ministry" to the latest source whose name or
+   role ends in that noun, a surname ("Denisova") or short name ("The Post") to the earlier full name.
+   The role of the first mention is kept for later mentions of the same source.
+6. **Unattributed** (the article's own voice): a unit that has no attributed claim yields one only if it
+   asserts something, i.e. it has a finite verb with a subject (or is the root), at least four words and is
+   not a question.
+
+Stance precedence: a negated cue ("did not confirm") falls back to ``reports``; otherwise a call for an
+investigation anywhere from the cue to the end of the unit ("..., claimed Ukrainian officials calling on
+the UN to conduct a probe") wins over the verb's own stance (except denials), since that is what a monitor
+needs to follow up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from spacy.tokens import Doc, Token
+
+from caacwatch.errors import CaacError, E
+from caacwatch.extract.hedges import (
+    HedgeLexicon,
+    Where,
+    find_hedges_in_doc,
+    headline_hedges,
+    hedge_lexicon,
+    scare_quotes,
+)
+from caacwatch.extract.lexicons import load_data_file
+from caacwatch.records import Claim, Source, TextSpan
+
+__all__ = ["AttributionLexicon", "VerbEntry", "extract_claims", "headline_hedges"]
+
+RULE_VERSION = 1
+
+
+def _rule(name: str) -> str:
+    return f"attribution.{name}/{RULE_VERSION}"
+
+
+# --- lexicon -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerbEntry:
+    lemma: str
+    stance: str
+    strength: str
+    needs: frozenset[str] = frozenset()
+    preps: frozenset[str] = frozenset()
+    addressee: bool = False
+
+
+_GROUP_TYPES = frozenset({"government", "military", "un", "ngo", "organisation", "outlet", "armed_group"})
+
+
+@dataclass(frozen=True)
+class AttributionLexicon:
+    """Compiled words of the attribution rules (load once with :meth:`default`)."""
+
+    verbs: Mapping[str, VerbEntry]
+    negated_stance: str
+    investigation: re.Pattern[str]
+    hedges: HedgeLexicon
+    outlet_pattern: re.Pattern[str]
+    outlet_names: Mapping[str, str]
+    media_pattern: re.Pattern[str]
+    documents: frozenset[str]
+    platform_pattern: re.Pattern[str]
+    platform_names: Mapping[str, str]
+    type_name_pattern: re.Pattern[str]
+    type_of_name: Mapping[str, str]
+    type_words: Mapping[str, str]
+    plural_groups: frozenset[str]
+    passive_unnamed: frozenset[str] = frozenset()
+
+    @classmethod
+    def default(cls) -> AttributionLexicon:
+        return _default_lexicon()
+
+    def outlet_of(self, text: str) -> str | None:
+        """Canonical outlet name when ``text`` is exactly an outlet alias ("the Daily Mail" -> "Daily Mail")."""
+        key = text.strip()
+        found = self.outlet_names.get(key) or self.outlet_names.get(_strip_article(key))
+        return found
+
+    def type_of_names_in(self, text: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for match in self.type_name_pattern.finditer(text):
+            kind = self.type_of_name.get(match.group(0))
+            if kind and (best is None or len(match.group(0)) > best[0]):
+                best = (len(match.group(0)), kind)
+        return best[1] if best else None
+
+
+def _alias_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.Pattern[str]:
+    parts = [re.escape(a).replace(r"\ ", r"\s+") for a in sorted(set(aliases), key=len, reverse=True)]
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(parts)})(?![\w-])", flags)
+
+
+def _armed_group_aliases() -> list[str]:
+    """Non-state parties of parties.yaml: their names make a source an ``armed_group``."""
+    try:
+        from caacwatch.extract.lexicons import party_lexicon
+
+        parties = party_lexicon()
+    except (CaacError, ImportError, KeyError):  # a broken parties file must not stop attribution
+        return []
+    return [
+        alias
+        for alias, party in parties.alias_to_party.items()
+        if parties.parties[party].type == "non_state" and not alias.islower()
+    ]
+
+
+def _load_verbs(data: dict) -> dict[str, VerbEntry]:
+    verbs = {}
+    for lemma, spec in data["verbs"].items():
+        verbs[lemma] = VerbEntry(
+            lemma=lemma,
+            stance=str(spec["stance"]),
+            strength=str(spec.get("strength", "neutral")),
+            needs=frozenset(spec.get("needs", [])),
+            preps=frozenset(spec.get("preps", [])),
+            addressee=bool(spec.get("addressee", False)),
+        )
+    return verbs
+
+
+@cache
+def _default_lexicon() -> AttributionLexicon:
+    verbs_data = load_data_file("reporting_verbs.yaml")
+    outlets_data = load_data_file("outlets.yaml")
+    types_data = load_data_file("source_types.yaml")
+    try:
+        verbs = _load_verbs(verbs_data)
+        investigation = re.compile(re.sub(r"\s+", "", verbs_data["investigation"]), re.IGNORECASE)
+        outlet_names: dict[str, str] = {}
+        for canonical, aliases in outlets_data["outlets"].items():
+            for alias in [canonical, *aliases]:
+                outlet_names[alias] = canonical
+        platform_names = {a: c for c, aliases in outlets_data["platforms"].items() for a in [c, *aliases]}
+        type_of_name: dict[str, str] = {}
+        for kind, names in types_data["names"].items():
+            for name in names:
+                type_of_name.setdefault(name, kind)
+        for alias in _armed_group_aliases():
+            type_of_name.setdefault(alias, "armed_group")
+        type_words: dict[str, str] = {}
+        for kind, words in types_data["words"].items():
+            for word in words:
+                type_words.setdefault(str(word).lower(), kind)
+    except (KeyError, TypeError, AttributeError, re.error) as exc:
+        raise CaacError(E.E202, path="reporting_verbs.yaml/outlets.yaml/source_types.yaml", reason=str(exc)) from exc
+    return AttributionLexicon(
+        verbs=verbs,
+        negated_stance=str(verbs_data.get("negated_stance", "reports")),
+        investigation=investigation,
+        hedges=hedge_lexicon(),
+        outlet_pattern=_alias_pattern(outlet_names),
+        outlet_names=outlet_names,
+        media_pattern=_alias_pattern(outlets_data["media"], ignore_case=True),
+        documents=frozenset(str(d).lower() for d in outlets_data["documents"]),
+        platform_pattern=re.compile(
+            rf"\b(?:on|via)\s+(?P<p>{'|'.join(re.escape(p) for p in sorted(platform_names, key=len, reverse=True))})(?![\w-])"
+        ),
+        platform_names=platform_names,
+        type_name_pattern=_alias_pattern(type_of_name),
+        type_of_name=type_of_name,
+        type_words=type_words,
+        plural_groups=frozenset(str(w).lower() for w in types_data["plural_groups"]),
+        passive_unnamed=frozenset(verbs_data.get("passive_unnamed", [])),
+    )
+
+
+# --- small text helpers ----------------------------------------------------------------------------------------
+
+_ARTICLES = ("the ", "a ", "an ", "The ", "A ", "An ")
+_QUOTE_CHARS = "\"'“”‘’"
+_TRAIL = " \t\n,;:.!?—–-" + _QUOTE_CHARS
+_LEAD = " \t\n,;:—–-" + _QUOTE_CHARS
+_HONORIFICS = {"mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f", "miss": "f", "dr": None, "dr.": None}
+_PERSONAL = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
+_PLURAL_PRONOUNS = {"they", "them", "we", "us", "their", "our"}
+_OBJECT_PRONOUNS = {"it", "him", "her", "them", "us", "me", "this", "that", "these", "those"}
+_TERMINAL = {".", "!", "?", ":", '"', "”", "’", "'", ")", "…"}
+_FINITE = {"VBD", "VBZ", "VBP", "MD"}
+_SUBJECTS = {"nsubj", "nsubjpass", "expl", "csubj"}
+_NP_DROP = {"appos", "relcl", "acl", "advcl", "parataxis", "ccomp", "xcomp", "punct", "dep", "mark", "advmod"}
+_NP_PUNCT_KEEP = {"-", "(", ")", "–", "&", "/", "."}
+_NP_POS = {"DET", "ADJ", "NOUN", "PROPN", "NUM", "PART"}
+_COMPLEMENTIZERS = {"that", "whether", "if", "why", "how", "what", "when", "where", "who"}
+
+
+def _strip_article(text: str) -> str:
+    for article in _ARTICLES:
+        if text.startswith(article):
+            return text[len(article):]
+    return text
+
+
+_OPENER = {"”": "“", "’": "‘", '"': '"', "'": "'"}
+
+
+def _clean(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` past surrounding spaces, punctuation and unbalanced quote marks."""
+    while True:
+        before = (start, end)
+        while start < end and text[start] in _LEAD:
+            start += 1
+        while end > start and text[end - 1] in _TRAIL:
+            closer = text[end - 1]
+            if closer in _OPENER and _balanced_close(text[start:end - 1], closer):
+                break  # 'the strike was "a grave violation"': keep the closing mark
+            end -= 1
+        if (start, end) == before:
+            return start, end
+
+
+def _balanced_close(inner: str, closer: str) -> bool:
+    opener = _OPENER[closer]
+    if opener == closer:
+        return inner.count(closer) % 2 == 1
+    return inner.count(opener) > inner.count(closer)
+
+
+def _text_span(doc: Doc, start: int, end: int) -> TextSpan:
+    return TextSpan(text=doc.text[start:end], span=(start, end))
+
+
+# --- units (sentences split at line breaks) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    index: int
+    start: int  # token index
+    end: int  # token index, exclusive
+    char_start: int
+    char_end: int
+    heading: bool
+    skipped: bool
+
+    def has(self, token: Token | int) -> bool:
+        i = token if isinstance(token, int) else token.i
+        return self.start <= i < self.end
+
+
+def _is_heading(tokens: Sequence[Token]) -> bool:
+    words = [t for t in tokens if t.is_alpha]
+    if not words:
+        return True
+    last = tokens[-1].text[-1]  # "X." can be one token
+    if last not in _TERMINAL:
+        return True
+    long_words = [t for t in words if len(t.text) > 3]
+    title_case = bool(long_words) and sum(t.text[0].isupper() for t in long_words) / len(long_words) >= 0.75
+    return title_case and last in {"?", "!"}
+
+
+def _units(doc: Doc, skip_spans: Sequence[tuple[int, int]]) -> list[_Unit]:
+    ranges: list[tuple[int, int]] = []
+    for sent in doc.sents:
+        begin = sent.start
+        for token in sent:
+            if token.is_space and "\n" in token.text:
+                ranges.append((begin, token.i))
+                begin = token.i + 1
+        ranges.append((begin, sent.end))
+    units = []
+    for start, end in ranges:
+        while start < end and doc[start].is_space:
+            start += 1
+        while end > start and doc[end - 1].is_space:
+            end -= 1
+        if start >= end:
+            continue
+        tokens = doc[start:end]
+        c0, c1 = tokens.start_char, tokens.end_char
+        skipped = any(s < c1 and c0 < e for s, e in skip_spans)
+        units.append(_Unit(len(units), start, end, c0, c1, _is_heading(list(tokens)), skipped))
+    return units
+
+
+# --- quotations ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Quote:
+    start: int  # inner text, quote marks excluded
+    end: int
+    words: int
+
+
+def _pair_quotes(line: str, offset: int, opener: str, closer: str) -> Iterable[tuple[int, int]]:
+    at = 0
+    while True:
+        open_at = line.find(opener, at)
+        if open_at < 0:
+            return
+        close_at = line.find(closer, open_at + 1)
+        if close_at < 0:  # a quotation running on into the next paragraph
+            yield offset + open_at + 1, offset + len(line)
+            return
+        yield offset + open_at + 1, offset + close_at
+        at = close_at + 1
+
+
+_STRAIGHT_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–]))'(?=\w)(?P<inner>[^'\n]{1,400}?)(?<=[\w.,!?])'(?=[\s.,;:!?)\]—–]|$)")
+_CURLY_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–]))‘(?P<inner>[^’\n]{1,400}?)’(?!\w)")
+
+
+def _quotes_in_line(line: str, offset: int) -> list[tuple[int, int]]:
+    spans = list(_pair_quotes(line, offset, "“", "”"))
+    straight = [i for i, ch in enumerate(line) if ch == '"']
+    for k in range(0, len(straight), 2):
+        inner_start = straight[k] + 1
+        inner_end = straight[k + 1] if k + 1 < len(straight) else len(line)
+        spans.append((offset + inner_start, offset + inner_end))
+    for pattern in (_STRAIGHT_SINGLE, _CURLY_SINGLE):
+        spans.extend((offset + m.start("inner"), offset + m.end("inner")) for m in pattern.finditer(line))
+    return spans
+
+
+def _find_quotes(text: str) -> list[_Quote]:
+    quotes = []
+    for line in re.finditer(r"[^\n]+", text):
+        for start, end in _quotes_in_line(line.group(), line.start()):
+            if end > start:
+                quotes.append(_Quote(start, end, len(text[start:end].split())))
+    return sorted(set(quotes), key=lambda q: (q.start, -q.end))
+
+
+# --- mentions and noun phrases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int  # token range of the mention as written
+    end: int
+    appos: tuple[int, int] | None = None
+
+
+def _np_range(head: Token, unit: _Unit) -> tuple[int, int]:
+    """Contiguous token range of the noun phrase headed by ``head``: modifiers, "of"/"in" phrases and
+    coordination kept; appositions, relative and participial clauses left out (they are roles or more)."""
+    keep = set()
+    stack = [head]
+    while stack:
+        token = stack.pop()
+        if not unit.has(token):
+            continue
+        keep.add(token.i)
+        for child in token.children:
+            if child.dep_ in _NP_DROP and not (child.dep_ == "punct" and child.text in _NP_PUNCT_KEEP):
+                continue
+            stack.append(child)
+    start = end = head.i
+    while start - 1 in keep:
+        start -= 1
+    while end + 1 in keep:
+        end += 1
+    return start, end + 1
+
+
+def _trim_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Drop edge punctuation and a dangling trailing conjunction or preposition from a token range."""
+    while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "(":
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].pos_ in ("CCONJ", "ADP")):
+        if doc[end - 1].text == ")" and "(" in doc[start:end].text:
+            break
+        end -= 1
+    return start, end
+
+
+def _appos_of(head: Token, unit: _Unit) -> tuple[int, int] | None:
+    for child in head.children:
+        if child.dep_ == "appos" and unit.has(child) and child.i > head.i:
+            start, end = _np_range(child, unit)
+            return _trim_range(head.doc, start, end)
+    return None
+
+
+def _mention_for(head: Token, unit: _Unit) -> _Mention:
+    if head.dep_ == "relcl" or head.lower_ in ("who", "which", "that"):
+        head = head.head.head if head.lower_ in ("who", "which", "that") else head.head
+    start, end = _trim_range(head.doc, *_np_range(head, unit))
+    if start >= end:
+        start, end = head.i, head.i + 1
+    return _Mention(start, end, _appos_of(head, unit))
+
+
+def _np_token(token: Token) -> bool:
+    if token.pos_ in _NP_POS:
+        return token.pos_ != "PART" or token.tag_ == "POS"
+    return token.tag_ == "HYPH" or (token.pos_ == "ADP" and token.lower_ in ("of", "for", "on", "in"))
+
+
+def _surface_np_right(doc: Doc, i: int, unit: _Unit) -> tuple[int, int] | None:
+    """Noun phrase starting at token ``i`` read off the surface (for "..., claimed Ukrainian officials")."""
+    end = i
+    while end < unit.end and end - i < 12 and _np_token(doc[end]):
+        end += 1
+    start, end = _trim_range(doc, i, end)
+    if start >= end or not any(t.pos_ in ("NOUN", "PROPN") for t in doc[start:end]):
+        return None
+    return start, end
+
+
+def _surface_np_left(doc: Doc, i: int, unit: _Unit) -> tuple[int, int] | None:
+    """Noun phrase ending just before token ``i`` (exclusive), read leftwards off the surface."""
+    start = i
+    while start > unit.start and i - start < 12 and _np_token(doc[start - 1]):
+        start -= 1
+    start, end = _trim_range(doc, start, i)
+    if start >= end or not any(t.pos_ in ("NOUN", "PROPN") for t in doc[start:end]):
+        return None
+    return start, end
+
+
+def _left_subject_fallback(doc: Doc, verb: Token, unit: _Unit) -> _Mention | None:
+    """Subject of ``verb`` when the parser lost the arc: "Lyudmyla Denisova, the ... commissioner, has revealed"."""
+    i = verb.i
+    while i > unit.start and (doc[i - 1].pos_ in ("AUX", "ADV", "PART") or doc[i - 1].dep_ in ("aux", "neg")):
+        i -= 1
+    if i > unit.start and doc[i - 1].text == ",":
+        appos_end = i - 1
+        j = appos_end
+        while j > unit.start and doc[j - 1].text != ",":
+            j -= 1
+        if j <= unit.start:
+            return None
+        appos = _trim_range(doc, j, appos_end)
+        head = _surface_np_left(doc, j - 1, unit)
+        if head is None or not appos[1] > appos[0] or doc[appos[0]].lower_ in ("who", "which"):
+            return None
+        return _Mention(head[0], head[1], appos)
+    head = _surface_np_left(doc, i, unit)
+    return _Mention(*head) if head else None
+
+
+# --- candidates -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    rule: str
+    unit: _Unit
+    content: tuple[int, int]  # chars
+    cue: tuple[int, int] | None = None  # chars
+    cue_token: int | None = None
+    source: _Mention | None = None
+    entry: VerbEntry | None = None
+    negated: bool = False
+    stance_region: tuple[int, int] | None = None
+    via: list[str] = field(default_factory=list)
+    claimed_tokens: tuple[int, int] | None = None  # tokens this claim owns besides its content (inversion tail)
+    resolved: Source | None = None
+    nested: bool = False
+
+
+def _governs(verb: Token, words: frozenset[str]) -> bool:
+    for child in verb.children:
+        if child.lower_ in words:
+            return True
+        if child.dep_ in ("ccomp", "advcl", "xcomp") and any(g.lower_ in words and g.dep_ == "mark" for g in child.children):
+            return True
+        if child.dep_ == "ccomp" and child.i > verb.i and "that" in words:
+            return True  # "said [that] X": the complementizer is optional
+    return False
+
+
+def _is_cue(token: Token, lex: AttributionLexicon) -> VerbEntry | None:
+    entry = lex.verbs.get(token.lemma_.lower())
+    if entry is None or token.pos_ != "VERB":
+        return None
+    if token.dep_ in ("amod", "compound", "nmod", "npadvmod") or (token.dep_ == "acl" and token.tag_ == "VBN"):
+        return None  # "the said property", "a report released on Monday"
+    if entry.needs and not _governs(token, entry.needs) and not any(c.dep_ == "agent" for c in token.children):
+        return None  # ("has been called 'the rape capital' by the UN envoy" is attribution all the same)
+    return entry
+
+
+def _negated(token: Token) -> bool:
+    if any(c.dep_ == "neg" for c in token.children):
+        return True
+    head = token.head  # "refused to confirm", "declined to deny"
+    return token.dep_ == "xcomp" and head.lemma_ in ("refuse", "decline", "fail")
+
+
+def _subtree_range(token: Token, unit: _Unit) -> tuple[int, int]:
+    left = max(token.left_edge.i, unit.start)
+    right = min(token.right_edge.i + 1, unit.end)
+    return left, right
+
+
+def _char_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    if end <= start:
+        return doc[start].idx, doc[start].idx
+    return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+
+
+def _right_content(verb: Token, entry: VerbEntry, unit: _Unit, exclude: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Token range of what ``verb`` reports, to its right: the ccomp; else xcomp; else object and content
+    prepositions ("accused Kremlin of recruiting ...")."""
+    children = [c for c in verb.children if c.i > verb.i and unit.has(c)]
+    if exclude:
+        children = [c for c in children if not exclude[0] <= c.i < exclude[1]]
+    chosen = [c for c in children if c.dep_ == "ccomp"]
+    if not chosen:
+        chosen = [c for c in children if c.dep_ in ("xcomp", "oprd")]
+        objects = [c for c in children if c.dep_ in ("dobj", "dative", "attr") and not entry.addressee]
+        preps = [c for c in children if c.dep_ == "prep" and c.lower_ in entry.preps]
+        chosen = objects + chosen + preps
+        if entry.addressee:  # "told him to leave": the infinitive, not the addressee
+            chosen = [c for c in children if c.dep_ in ("xcomp", "ccomp")]
+    if not chosen:
+        return None
+    ranges = [_subtree_range(c, unit) for c in chosen]
+    start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    doc = verb.doc
+    while start < end - 1 and doc[start].dep_ == "mark" and doc[start].lower_ == "that":
+        start += 1  # the complementizer is not part of what was said
+    return start, _extend_dangling(verb, unit, end)
+
+
+def _extend_dangling(verb: Token, unit: _Unit, end: int) -> int:
+    """Content ending in a bare function word ("... for the army as") lost its clause to a wrong arc: take in
+    the verb's next dependent, which starts right there."""
+    doc = verb.doc
+    last = doc[end - 1]
+    if last.pos_ not in ("ADP", "SCONJ", "CCONJ") or any(True for _ in last.children):
+        return end
+    for child in verb.children:
+        if child.i >= end and child.left_edge.i == end and child.dep_ not in ("punct", "cc"):
+            return min(child.right_edge.i + 1, unit.end)
+    return end
+
+
+def _preceded_by_comma(doc: Doc, i: int, unit: _Unit) -> int | None:
+    """Index of the comma (possibly followed by a closing quote) just before token ``i``."""
+    j = i - 1
+    if j >= unit.start and doc[j].text in _QUOTE_CHARS:
+        j -= 1
+    if j >= unit.start and doc[j].text in (",", "—", "–", ":"):
+        return j
+    if j >= unit.start and doc[j].text in ("”", '"', "’", "'"):
+        return j
+    if i - 1 >= unit.start and doc[i - 1].text in ("”", '"', "’", "'") and i - 2 >= unit.start and doc[i - 2].text in ".!?,":
+        return i - 1
+    return None
+
+
+def _left_content(doc: Doc, boundary: int, unit: _Unit) -> tuple[int, int] | None:
+    """Text of the unit before the comma at ``boundary``: "The attack killed five, police said."."""
+    if boundary - unit.start < 2:
+        return None
+    return unit.start, boundary
+
+
+def _inversion_source(doc: Doc, verb: Token, unit: _Unit) -> _Mention | None:
+    """"..., said the minister" / "..., claimed Ukrainian officials calling on ...": the subject after the verb."""
+    if verb.tag_ not in ("VBD", "VBZ", "VBP") or verb.i + 1 >= unit.end:
+        return None
+    if any(c.dep_ in _SUBJECTS and c.i < verb.i and unit.has(c) for c in verb.children):
+        return None
+    nxt = doc[verb.i + 1]
+    if nxt.lower_ in _OBJECT_PRONOUNS or nxt.lower_ in _COMPLEMENTIZERS or nxt.pos_ not in _NP_POS | {"PRON"}:
+        return None
+    for child in verb.children:
+        if child.dep_ == "nsubj" and child.i > verb.i and unit.has(child):
+            start, end = _trim_range(doc, *_np_range(child, unit))
+            if start == verb.i + 1:
+                return _Mention(start, end, _appos_of(child, unit))
+    if nxt.pos_ == "PRON" and nxt.lower_ in _PERSONAL | dict.fromkeys(_PLURAL_PRONOUNS):
+        return _Mention(nxt.i, nxt.i + 1)
+    found = _surface_np_right(doc, verb.i + 1, unit)
+    if found is None:
+        return None
+    head = doc[found[1] - 1]
+    if head.dep_ in ("dobj", "dative") and head.head.i == verb.i:
+        return None  # "..., blamed Israel for it": an object, not an inverted subject
+    appos = None
+    if found[1] + 1 < unit.end and doc[found[1]].text == "," and doc[found[1] + 1].pos_ == "PROPN":
+        appos = _surface_np_right(doc, found[1] + 1, unit)
+    return _Mention(found[0], found[1], appos)
+
+
+def _subject_token(verb: Token, unit: _Unit, hops: int = 0) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "csubj") and unit.has(child):
+            return child
+    if hops < 3 and unit.has(verb.head) and verb.head.i != verb.i:
+        if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN"):
+            return verb.head  # "officials, saying that ..."
+        if verb.dep_ in ("conj", "advcl", "xcomp"):
+            return _subject_token(verb.head, unit, hops + 1)
+    return None
+
+
+def _is_passive(verb: Token) -> bool:
+    return any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children)
+
+
+def _agent(verb: Token, unit: _Unit) -> _Mention | None:
+    for child in verb.children:
+        if child.dep_ == "agent" and unit.has(child):
+            for pobj in child.children:
+                if pobj.dep_ == "pobj":
+                    return _mention_for(pobj, unit)
+    return None
+
+
+class _CueReader:
+    """Builds candidates for one unit; shared state is the Doc, the quotes and the lexicon."""
+
+    def __init__(self, doc: Doc, quotes: Sequence[_Quote], lex: AttributionLexicon) -> None:
+        self.doc = doc
+        self.quotes = quotes
+        self.lex = lex
+
+    # reporting verbs ------------------------------------------------------------------------------------------
+
+    def verb_candidate(self, verb: Token, entry: VerbEntry, unit: _Unit, prev: _Unit | None, nxt: _Unit | None) -> _Candidate | None:
+        doc = self.doc
+        cue = (verb.idx, verb.idx + len(verb.text))
+        negated = _negated(verb)
+        if verb.lemma_ == "quote" and _is_passive(verb):
+            return self._quoted_as_saying(verb, entry, unit)
+        comma = _preceded_by_comma(doc, verb.i, unit)
+        inverted = _inversion_source(doc, verb, unit) if comma is not None else None
+        if inverted is not None and comma is not None:
+            content = _left_content(doc, comma, unit)
+            if content is None:
+                return None
+            return _Candidate(
+                kind="indirect", rule=_rule("inversion"), unit=unit, content=_char_range(doc, *content), cue=cue,
+                cue_token=verb.i, source=inverted, entry=entry, negated=negated,
+                stance_region=(cue[0], unit.char_end), claimed_tokens=(verb.i, unit.end),
+            )
+        if _is_passive(verb):
+            return self._passive(verb, entry, unit, cue, negated)
+        subject = _subject_token(verb, unit)
+        rule = "indirect_nsubj_ccomp"
+        via: list[str] = []
+        if subject is not None:  # "A statement from the military said": the military, via the statement
+            author = self._unwrap_document(subject, unit)
+            if author is not subject:
+                via.append(subject.lemma_.lower())
+                subject = author
+        source = _mention_for(subject, unit) if subject is not None else None
+        if subject is not None and subject.lower_ in ("all",) and verb.lemma_ == "tell":
+            return None  # "All told, ..."
+        if source is None:
+            source = _left_subject_fallback(doc, verb, unit)
+            rule = "indirect_surface_subject"
+        if source is None:
+            return None
+        content_tokens = _right_content(verb, entry, unit, (source.start, source.end))
+        content: tuple[int, int] | None = _char_range(doc, *content_tokens) if content_tokens else None
+        if content is None:
+            boundary = _preceded_by_comma(doc, source.start, unit) if source.start < verb.i else None
+            left = _left_content(doc, boundary, unit) if boundary is not None else None
+            if left is not None:
+                content, rule = _char_range(doc, *left), "indirect_postposed"
+        if content is None:
+            content = self._adjacent_quote(verb, unit, prev, nxt)
+        if content is None:
+            return None
+        return _Candidate(
+            kind="indirect", rule=_rule(rule), unit=unit, content=content, cue=cue, cue_token=verb.i,
+            source=source, entry=entry, negated=negated, stance_region=(cue[0], unit.char_end), via=via,
+        )
+
+    def _adjacent_quote(self, verb: Token, unit: _Unit, prev: _Unit | None, nxt: _Unit | None) -> tuple[int, int] | None:
+        """`"...." He said.` (quote in the unit before) or `He said:` + a quotation in the next unit."""
+        rest = self.doc[verb.i + 1:unit.end]
+        if nxt is not None and rest.text.strip().startswith(":") or (nxt is not None and rest.text.strip() == ":"):
+            for quote in self.quotes:
+                if nxt.char_start <= quote.start < nxt.char_end:
+                    return quote.start, quote.end
+        if prev is not None and unit.end - unit.start <= 8:
+            inside = [q for q in self.quotes if q.start >= prev.char_start and q.end <= prev.char_end + 1]
+            if inside and sum(q.end - q.start for q in inside) >= 0.6 * (prev.char_end - prev.char_start):
+                return inside[0].start, inside[-1].end
+        return None
+
+    def _quoted_as_saying(self, verb: Token, entry: VerbEntry, unit: _Unit) -> _Candidate | None:
+        """"X was quoted as saying that ...": X is the speaker, the content is what "saying" governs."""
+        subject = next((c for c in verb.children if c.dep_ == "nsubjpass" and unit.has(c)), None)
+        saying = next((g for c in verb.children if c.lower_ == "as" for g in c.children if g.lemma_ == "say"), None)
+        if subject is None or saying is None:
+            return None
+        say_entry = self.lex.verbs.get("say", entry)
+        content = _right_content(saying, say_entry, unit, None)
+        if content is None:
+            return None
+        return _Candidate(
+            kind="indirect", rule=_rule("quoted_as_saying"), unit=unit, content=_char_range(self.doc, *content),
+            cue=(verb.idx, saying.idx + len(saying.text)), cue_token=verb.i, source=_mention_for(subject, unit),
+            entry=say_entry, stance_region=(verb.idx, unit.char_end),
+        )
+
+    def _passive(self, verb: Token, entry: VerbEntry, unit: _Unit, cue: tuple[int, int], negated: bool) -> _Candidate | None:
+        """"It was reported that ...", "X is alleged to have ...", "X was accused by Y of ..."."""
+        doc = self.doc
+        agent = _agent(verb, unit)
+        ccomp = next((c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i and unit.has(c)), None)
+        subject = next((c for c in verb.children if c.dep_ == "nsubjpass" and unit.has(c)), None)
+        if ccomp is not None:
+            content = _subtree_range(ccomp, unit)
+        elif subject is not None and subject.lower_ != "it":
+            start = _subtree_range(subject, unit)[0]
+            content = (start, _subtree_range(verb, unit)[1])
+        elif agent is not None:
+            content = (unit.start, unit.end)
+        else:
+            return None
+        if agent is None and verb.lemma_.lower() not in self.lex.passive_unnamed:
+            return None  # "The video could not be verified" is the article's voice, not a report
+        if agent is not None:  # keep the agent ("by the FBI") out of the content when it ends it
+            content = (content[0], min(content[1], agent.start - 1)) if agent.start > content[0] else content
+        return _Candidate(
+            kind="indirect", rule=_rule("passive"), unit=unit, content=_char_range(doc, *content), cue=cue,
+            cue_token=verb.i, source=agent, entry=entry, negated=negated, stance_region=(cue[0], unit.char_end),
+        )
+
+    # "according to" ------------------------------------------------------------------------------------------
+
+    def according_to(self, token: Token, unit: _Unit) -> tuple[_Mention, tuple[int, int]] | None:
+        """Target of "according to X" and the token range of the whole phrase; None for "according to plan"."""
+        doc = self.doc
+        if token.i + 2 >= unit.end or doc[token.i + 1].lower_ != "to":
+            return None
+        to = doc[token.i + 1]
+        pobj = next((c for c in to.children if c.dep_ == "pobj" and unit.has(c)), None)
+        if pobj is None:
+            found = _surface_np_right(doc, token.i + 2, unit)
+            if found is None:
+                return None
+            pobj = doc[found[1] - 1]
+        if not self._source_like(pobj):
+            return None
+        inner = self._unwrap_document(pobj, unit)
+        mention = _mention_for(inner, unit)
+        phrase_end = max(_subtree_range(pobj, unit)[1], mention.end)
+        return mention, (token.i, phrase_end)
+
+    def _source_like(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        return (
+            token.pos_ in ("PROPN", "PRON")
+            or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP")
+            or lemma in self.lex.type_words
+            or lemma in self.lex.documents
+            or lemma in ("source", "figure", "data", "estimate", "statistic", "tally", "toll", "record", "report")
+            or bool(self.lex.media_pattern.search(token.text))
+        )
+
+    def _unwrap_document(self, token: Token, unit: _Unit) -> Token:
+        """"a report by Amnesty" / "figures from the ministry" / "the ministry's statement" -> the author."""
+        lemma = token.lemma_.lower()
+        if lemma not in self.lex.documents and lemma not in ("figure", "data", "estimate", "statistic", "tally", "toll"):
+            return token
+        for child in token.children:
+            if child.dep_ == "prep" and child.lower_ in ("by", "from", "of") and unit.has(child):
+                pobj = next((g for g in child.children if g.dep_ == "pobj"), None)
+                if pobj is not None and self._source_like(pobj) and pobj.lemma_.lower() not in self.lex.documents:
+                    return pobj
+            if child.dep_ == "poss" and unit.has(child) and child.pos_ != "PRON":
+                return child
+        return token
+
+
+# --- source naming, typing and resolution -----------------------------------------------------------------------
+
+
+@dataclass
+class _Entity:
+    name: str
+    role: str | None
+    type: str
+    person: bool
+    plural: bool
+    gender: str | None
+    name_keys: tuple[str, ...]
+    role_keys: frozenset[str]
+
+
+_TITLE_WORDS = {"minister", "president", "secretary", "general", "commissioner", "spokesman", "spokeswoman",
+                "spokesperson", "governor", "mayor", "senator", "ambassador", "chief", "director", "prime",
+                "colonel", "captain", "major", "lieutenant", "sergeant", "judge", "prosecutor", "envoy", "king",
+                "queen", "prince", "leader", "rep", "sen", "gov", "gen", "col", "capt", "lt", "sgt", "pope"}
+
+
+def _person_ent(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+    best = None
+    for ent in doc[start:end].ents:
+        if ent.label_ == "PERSON" and ent.start >= start and ent.end <= end:
+            best = (ent.start, ent.end)
+    return best
+
+
+def _split_title(doc: Doc, start: int, end: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """("Foreign Minister Sergey Lavrov") -> name range, role range ("UNICEF spokesperson James Elder")."""
+    person = _person_ent(doc, start, end)
+    if person is not None and person[1] == end and person[0] > start:
+        name_start = person[0]
+        # NER sometimes swallows the title ("Minister Sergey Lavrov"): move title words out of the name
+        while name_start < end - 1 and doc[name_start].lower_ in _TITLE_WORDS:
+            name_start += 1
+        return (name_start, end), (start, name_start)
+    run = end
+    while run > start and doc[run - 1].pos_ == "PROPN":
+        run -= 1
+    title_at = None
+    for i in range(start, end - 1):
+        lemma = doc[i].lemma_.lower()
+        if doc[i].lower_ in _TITLE_WORDS or (lemma in _TITLE_WORDS or (doc[i].pos_ == "NOUN" and lemma in _ROLE_NOUNS)):
+            title_at = i
+    if title_at is not None and title_at + 1 >= run and end - (title_at + 1) >= 1 and all(
+        t.pos_ == "PROPN" for t in doc[title_at + 1:end]
+    ):
+        return (title_at + 1, end), (start, title_at + 1)
+    return (start, end), None
+
+
+_ROLE_NOUNS = {"spokesman", "spokeswoman", "spokesperson", "official", "minister", "commissioner", "director",
+               "chief", "head", "editor", "researcher", "commander", "governor", "mayor", "envoy", "ambassador",
+               "secretary", "president", "analyst", "expert", "lawyer", "doctor", "nurse", "teacher", "father",
+               "mother", "prosecutor", "coordinator", "representative", "adviser", "advisor", "aide"}
+
+
+def _text_of(doc: Doc, start: int, end: int) -> str:
+    return doc[start:end].text if end > start else ""
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    role: str | None
+    name_range: tuple[int, int]
+    gender: str | None
+
+
+def _name_and_role(doc: Doc, mention: _Mention) -> _Named:
+    start, end = mention.start, mention.end
+    role_text: str | None = None
+    if mention.appos is not None:
+        a0, a1 = mention.appos
+        appos_is_name = _person_ent(doc, a0, a1) is not None or doc[a1 - 1].pos_ == "PROPN"
+        head_is_name = _person_ent(doc, start, end) is not None or doc[end - 1].pos_ == "PROPN"
+        if appos_is_name and not head_is_name:  # "the chief executive, John Smith"
+            role_text = _text_of(doc, start, end)
+            start, end = a0, a1
+        else:  # "Lyudmyla Denisova, the Ukrainian parliament commissioner on human rights"
+            role_text = _text_of(doc, a0, a1)
+    (n0, n1), title = _split_title(doc, start, end)
+    gender = None
+    if title is not None and role_text is None:
+        t0, t1 = title
+        while t0 < t1 and (doc[t0].pos_ == "DET" or doc[t0].lower_ in _HONORIFICS):
+            gender = _HONORIFICS.get(doc[t0].lower_, gender)
+            t0 += 1
+        role_text = _text_of(doc, t0, t1) or None
+    if n1 - n0 > 1 and doc[n0].lower_ in _HONORIFICS:
+        gender = _HONORIFICS[doc[n0].lower_]
+        n0 += 1
+    while n0 < n1 - 1 and doc[n0].pos_ == "DET":
+        n0 += 1
+    name = _strip_article(_text_of(doc, n0, n1))
+    return _Named(name=name, role=role_text, name_range=(n0, n1), gender=gender)
+
+
+def _word_type(doc: Doc, start: int, end: int, lex: AttributionLexicon) -> str | None:
+    """Type from the nouns of a range, head (rightmost noun) first: "aid agencies" -> ngo."""
+    tokens = [t for t in doc[start:end] if t.pos_ in ("NOUN", "PROPN", "ADJ")]
+    for k in range(len(tokens) - 1, -1, -1):
+        lemma = tokens[k].lemma_.lower()
+        if k > 0:
+            pair = f"{tokens[k - 1].lemma_.lower()} {lemma}"
+            if pair in lex.type_words:
+                return lex.type_words[pair]
+        if lemma in lex.type_words:
+            return lex.type_words[lemma]
+        if tokens[k].lower_ in lex.type_words:
+            return lex.type_words[tokens[k].lower_]
+    return None
+
+
+def _source_type(doc: Doc, named: _Named, mention: _Mention, lex: AttributionLexicon) -> str:
+    start, end = named.name_range
+    text = named.name
+    if lex.outlet_of(text) or lex.media_pattern.fullmatch(text.strip()):
+        return "outlet"
+    by_name = lex.type_of_names_in(text)
+    if by_name:
+        return by_name
+    if start > mention.start:  # a title before the name: "marketing company Doubleclick"
+        by_title = _word_type(doc, mention.start, start, lex)
+        if by_title in _GROUP_TYPES:
+            return by_title
+    if named.role:
+        by_role = lex.type_of_names_in(named.role)
+        if by_role:
+            return by_role
+        role_range = mention.appos if mention.appos and _text_of(doc, *mention.appos) == named.role else None
+        role_type = _word_type(doc, *role_range, lex) if role_range else _word_type_text(named.role, lex)
+        if role_type:
+            return "official" if role_type == "government" else role_type
+    person = _person_ent(doc, start, end)
+    if person is not None and person[1] == end:
+        return "person"
+    by_word = _word_type(doc, start, end, lex)
+    if by_word:
+        return by_word
+    labels = {t.ent_type_ for t in doc[start:end]}
+    if "ORG" in labels:
+        return "organisation"
+    if "GPE" in labels and all(t.pos_ == "PROPN" for t in doc[start:end]):
+        return "government"
+    return "unknown"
+
+
+def _word_type_text(text: str, lex: AttributionLexicon) -> str | None:
+    words = re.findall(r"[\w-]+", text.lower())
+    for k in range(len(words) - 1, -1, -1):
+        for candidate in (f"{words[k - 1]} {words[k]}" if k else "", words[k], words[k].rstrip("s")):
+            if candidate and candidate in lex.type_words:
+                return lex.type_words[candidate]
+    return None
+
+
+def _is_plural(doc: Doc, mention: _Mention, kind: str, lex: AttributionLexicon) -> bool:
+    tokens = doc[mention.start:mention.end]
+    head = tokens.root
+    if head.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in head.children):
+        return True
+    return kind in _GROUP_TYPES and kind != "person" or head.lemma_.lower() in lex.plural_groups
+
+
+class _Resolver:
+    """Names sources in text order, resolving pronouns, short names and "the minister" to earlier sources."""
+
+    def __init__(self, doc: Doc, lex: AttributionLexicon) -> None:
+        self.doc = doc
+        self.lex = lex
+        self.entities: list[_Entity] = []
+
+    def resolve(self, mention: _Mention) -> Source:
+        doc = self.doc
+        tokens = doc[mention.start:mention.end]
+        text = tokens.text
+        span = (tokens.start_char, tokens.end_char)
+        first = tokens[0]
+        if len(tokens) == 1 and first.pos_ == "PRON":
+            entity = self._pronoun(first)
+            if entity is not None:
+                return self._source(text, span, entity, entity.role, resolved_from=text)
+            return Source(text=text, span=span, name=text, type="unknown")
+        if first.tag_ == "PRP$" and len(tokens) > 1:
+            return self._possessive(mention, text, span)
+        named = _name_and_role(doc, mention)
+        kind = _source_type(doc, named, mention, self.lex)
+        earlier = self._earlier(doc, mention, named)
+        if earlier is not None:
+            return self._source(text, span, earlier, named.role or earlier.role, resolved_from=text)
+        entity = self._register(named, kind, mention)
+        return self._source(text, span, entity, named.role, resolved_from=None)
+
+    def register_outlet(self, name: str) -> None:
+        if not any(e.name == name for e in self.entities):
+            self.entities.append(_Entity(name, None, "outlet", False, True, None, tuple(name.lower().split()), frozenset()))
+
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _source(self, text: str, span: tuple[int, int], entity: _Entity, role: str | None, *, resolved_from: str | None) -> Source:
+        self._touch(entity)
+        return Source(text=text, span=span, name=entity.name, type=entity.type, role=role, resolved_from=resolved_from)  # type: ignore[arg-type]
+
+    def _touch(self, entity: _Entity) -> None:
+        """Most recent mention last: pronouns look for the latest compatible source."""
+        self.entities.remove(entity)
+        self.entities.append(entity)
+
+    def _register(self, named: _Named, kind: str, mention: _Mention) -> _Entity:
+        doc = self.doc
+        n0, n1 = named.name_range
+        name_tokens = doc[n0:n1]
+        person = kind == "person" or (
+            _person_ent(doc, n0, n1) is not None and kind not in _GROUP_TYPES
+        ) or (2 <= len(name_tokens) <= 4 and all(t.pos_ == "PROPN" for t in name_tokens) and named.role is not None
+              and kind in ("person", "official", "witness", "military", "un", "ngo"))
+        plural = not person and _is_plural(doc, mention, kind, self.lex)
+        role_keys = frozenset(w.lower().rstrip("s") for w in re.findall(r"[\w-]+", named.role or ""))
+        for entity in self.entities:
+            if entity.name == named.name:
+                if entity.role is None and named.role:
+                    entity.role = named.role
+                return entity
+        entity = _Entity(
+            name=named.name, role=named.role, type=kind, person=person, plural=plural, gender=named.gender,
+            name_keys=tuple(t.lemma_.lower() if t.pos_ == "NOUN" else t.lower_ for t in name_tokens),
+            role_keys=role_keys,
+        )
+        self.entities.append(entity)
+        return entity
+
+    def _pronoun(self, token: Token) -> _Entity | None:
+        word = token.lower_
+        if word in _PERSONAL:
+            gender = _PERSONAL[word]
+            for entity in reversed(self.entities):
+                if entity.person and entity.gender in (None, gender):
+                    entity.gender = gender
+                    return entity
+            return self._nearest_person_ent(token, gender)
+        if word in _PLURAL_PRONOUNS:
+            return next((e for e in reversed(self.entities) if e.plural), None)
+        if word in ("it", "its"):
+            found = next((e for e in reversed(self.entities) if not e.person and e.type in _GROUP_TYPES), None)
+            return found or self._nearest_ent(token, "ORG", None)
+        return None
+
+    def _nearest_person_ent(self, token: Token, gender: str) -> _Entity | None:
+        return self._nearest_ent(token, "PERSON", gender)
+
+    def _nearest_ent(self, token: Token, label: str, gender: str | None) -> _Entity | None:
+        """No compatible source yet: the nearest entity of ``label`` named before the pronoun (~2 paragraphs)."""
+        for ent in reversed(self.doc.ents):
+            if token.idx - ent.start_char >= 600:
+                break
+            if ent.end <= token.i and ent.label_ == label:
+                named = _Named(_strip_article(ent.text), None, (ent.start, ent.end), gender)
+                kind = "person" if label == "PERSON" else "organisation"
+                return self._register(named, kind, _Mention(ent.start, ent.end))
+        return None
+
+    def _possessive(self, mention: _Mention, text: str, span: tuple[int, int]) -> Source:
+        """"his office", "its spokesman": name the owner ("Benjamin Netanyahu's office")."""
+        doc = self.doc
+        owner = self._pronoun(doc[mention.start])
+        rest = _text_of(doc, mention.start + 1, mention.end)
+        kind = _word_type(doc, mention.start + 1, mention.end, self.lex)
+        if owner is None:
+            return Source(text=text, span=span, name=text, type=kind or "unknown")  # type: ignore[arg-type]
+        self._touch(owner)
+        return Source(
+            text=text, span=span, name=f"{owner.name}'s {rest}", type=(kind or owner.type),  # type: ignore[arg-type]
+            role=None, resolved_from=text,
+        )
+
+    def _earlier(self, doc: Doc, mention: _Mention, named: _Named) -> _Entity | None:
+        """A short mention of a source named before: "Denisova", "Mr O'Bryant", "The Post", "the minister"."""
+        n0, n1 = named.name_range
+        tokens = doc[n0:n1]
+        if not len(tokens) or len(tokens) > 3:
+            return None
+        keys = tuple(t.lemma_.lower() if t.pos_ == "NOUN" else t.lower_ for t in tokens)
+        proper = all(t.pos_ == "PROPN" for t in tokens)
+        definite = doc[mention.start].lower_ in ("the", "this", "that") and not any(t.pos_ == "PROPN" for t in tokens)
+        for entity in reversed(self.entities):
+            if entity.name == named.name:
+                return None  # the same full name: registered as is
+            longer = len(entity.name_keys) > len(keys)
+            if (proper or definite) and longer and entity.name_keys[-len(keys):] == keys:
+                return entity
+            if definite and len(keys) == 1 and (keys[0] in entity.role_keys or keys[0].rstrip("s") in entity.role_keys):
+                return entity
+        return None
+
+
+# --- relays (via) -----------------------------------------------------------------------------------------------
+
+_IN_DOCUMENT = re.compile(r"\b(?:in|via|through)\s+(?:a|an|the|its|his|her|their)\s+(?:[\w-]+\s+)?(?P<doc>statement|press release|interview|post|tweet|letter|video|briefing|report|televised address|speech)\b", re.IGNORECASE)
+_INTERVIEW_WITH = re.compile(r"\binterview\s+with\s+(?P<who>(?:the\s+)?[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,4})")
+
+
+def _outside(regions: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(s < end and start < e for s, e in regions)
+
+
+def _relays_in(text: str, offset: int, regions: Sequence[tuple[int, int]], lex: AttributionLexicon) -> list[str]:
+    """Outlets, media and platforms named in ``text`` (outside ``regions``, i.e. outside sources and content)."""
+    found: list[tuple[int, str]] = []
+    for match in lex.outlet_pattern.finditer(text):
+        if _outside(regions, offset + match.start(), offset + match.end()):
+            found.append((match.start(), lex.outlet_names.get(match.group(0), match.group(0))))
+    for match in lex.media_pattern.finditer(text):
+        if _outside(regions, offset + match.start(), offset + match.end()):
+            found.append((match.start(), match.group(0)))
+    for match in lex.platform_pattern.finditer(text):
+        if _outside(regions, offset + match.start("p"), offset + match.end("p")):
+            found.append((match.start(), lex.platform_names[match.group("p")]))
+    for match in _INTERVIEW_WITH.finditer(text):
+        if _outside(regions, offset + match.start("who"), offset + match.end("who")):
+            found.append((match.start(), _strip_article(match.group("who"))))
+    platforms_at = [m.start() for m in lex.platform_pattern.finditer(text)]
+    for match in _IN_DOCUMENT.finditer(text):
+        on_platform = any(0 <= p - match.end() <= 3 for p in platforms_at)  # "in a post on X": X says it all
+        if on_platform or match.group("doc").lower() == "interview":
+            continue
+        if _outside(regions, offset + match.start("doc"), offset + match.end("doc")):
+            found.append((match.start(), match.group("doc").lower()))
+    return _dedupe([name for _, name in sorted(found)])
+
+
+def _dedupe(names: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for name in names:
+        if name and not any(name.lower() in s.lower() for s in seen):
+            seen = [s for s in seen if s.lower() not in name.lower()]
+            seen.append(name)
+    return seen
+
+
+# --- the extractor ----------------------------------------------------------------------------------------------
+
+
+def _covering_quotes(quotes: Sequence[_Quote], start: int, end: int) -> list[_Quote]:
+    return [q for q in quotes if q.start < end and start < q.end]
+
+
+def _to_direct(cand: _Candidate, quotes: Sequence[_Quote], text: str) -> _Candidate:
+    """Content that is mostly quotation becomes a direct claim whose content is the quotation."""
+    start, end = _clean(text, *cand.content)
+    if end <= start:
+        return cand
+    inside = [q for q in _covering_quotes(quotes, start, end) if not (q.start <= (cand.cue or (-1, -1))[0] < q.end)]
+    covered = sum(min(end, q.end) - max(start, q.start) for q in inside)
+    if not inside or covered < 0.6 * (end - start):
+        return cand
+    q_start = min(q.start for q in inside)
+    q_end = max(q.end for q in inside)
+    rule = _rule("direct_quote")
+    return replace(cand, kind="direct", rule=rule, content=(q_start, q_end))
+
+
+def _cut_according(cand: _Candidate, phrases: Sequence[tuple[int, int]], text: str) -> _Candidate:
+    """Keep an "according to X" that ends the content out of it: it is a relay, not what was said."""
+    start, end = cand.content
+    for p_start, p_end in phrases:
+        if start < p_start < end and p_end >= end - 2:
+            end = p_start
+        elif p_start <= start < p_end:
+            start = p_end
+    return replace(cand, content=(start, end))
+
+
+def _stance(cand: _Candidate, text: str, lex: AttributionLexicon) -> str:
+    base = cand.entry.stance if cand.entry else "reports"
+    if cand.negated:
+        return lex.negated_stance if base != "reports" else "reports"
+    if base != "denies" and cand.stance_region is not None:
+        region = text[cand.stance_region[0]:cand.stance_region[1]]
+        if lex.investigation.search(region):
+            return "calls_for_investigation"
+    return base
+
+
+def _hedges(doc: Doc, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpan]:
+    ranges: list[tuple[int, int, Where]] = [(cand.content[0], cand.content[1], "content")]
+    if cand.cue is not None:
+        ranges.append((cand.cue[0], cand.cue[1], "cue"))
+        if cand.cue_token is not None:  # "reportedly said", "allegedly told"
+            for child in doc[cand.cue_token].children:
+                if child.dep_ == "advmod":
+                    ranges.append((child.idx, child.idx + len(child.text), "any"))
+    if cand.claimed_tokens is not None:  # the inverted source's tail: "calling for a probe into alleged ..."
+        tail = _char_range(doc, *cand.claimed_tokens)
+        if cand.source is not None:
+            tail = (_char_range(doc, cand.source.start, cand.source.end)[1], tail[1])
+        ranges.append((tail[0], tail[1], "content"))
+    found = set(find_hedges_in_doc(doc, ranges, lex.hedges))
+    for start, end, where in ranges:
+        if where == "content" and not (cand.kind == "direct" and (start, end) == cand.content):
+            found.update(scare_quotes(doc.text[start:end], start))
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(found):
+        if merged and s < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return [_text_span(doc, s, e) for s, e in merged]
+
+
+def _asserts(doc: Doc, unit: _Unit) -> bool:
+    """A unit "asserts" when it has a finite verb that is the root or has a subject; questions do not."""
+    tokens = doc[unit.start:unit.end]
+    if tokens[-1].text == "?" or sum(t.is_alpha for t in tokens) < 4:
+        return False
+    for token in tokens:
+        if token.tag_ in _FINITE or (token.tag_ in ("VBN", "VBG") and any(c.dep_ in ("aux", "auxpass") for c in token.children)):
+            root_like = token.dep_ == "ROOT" or not unit.has(token.head)
+            if root_like or any(c.dep_ in _SUBJECTS for c in token.children):
+                return True
+    return False
+
+
+class _Extractor:
+    def __init__(self, doc: Doc, skip_spans: Sequence[tuple[int, int]], lex: AttributionLexicon) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.lex = lex
+        self.skip_spans = list(skip_spans)
+        self.units = _units(doc, skip_spans)
+        self.quotes = _find_quotes(doc.text)
+        self.reader = _CueReader(doc, self.quotes, lex)
+
+    def run(self) -> list[Claim]:
+        candidates: list[_Candidate] = []
+        for k, unit in enumerate(self.units):
+            if unit.heading or unit.skipped:
+                continue
+            prev = self.units[k - 1] if k and not self.units[k - 1].skipped else None
+            nxt = self.units[k + 1] if k + 1 < len(self.units) and not self.units[k + 1].skipped else None
+            candidates.extend(self._unit_candidates(unit, prev, nxt))
+        candidates = self._drop_nested(candidates)
+        candidates.sort(key=lambda c: (c.unit.index, min(c.cue[0] if c.cue else c.content[0], c.content[0])))
+        self._resolve(candidates)
+        candidates = self._fold_outlet_relays(candidates)
+        candidates.extend(self._continuations(candidates))
+        candidates.extend(self._unattributed(candidates))
+        candidates = [c for c in candidates if self._clear_of_boilerplate(c)]
+        candidates.sort(key=lambda c: (c.unit.index, min(c.cue[0] if c.cue else c.content[0], c.content[0])))
+        return [self._claim(f"c{n}", cand) for n, cand in enumerate(candidates, start=1)]
+
+    # per unit -------------------------------------------------------------------------------------------------
+
+    def _unit_candidates(self, unit: _Unit, prev: _Unit | None, nxt: _Unit | None) -> list[_Candidate]:
+        doc = self.doc
+        found: list[_Candidate] = []
+        according: list[tuple[_Mention, tuple[int, int]]] = []
+        owned: tuple[int, int] | None = None
+        for token in doc[unit.start:unit.end]:
+            if token.lower_ == "according":
+                hit = self.reader.according_to(token, unit)
+                if hit is not None:
+                    according.append(hit)
+                continue
+            if owned is not None and owned[0] < token.i < owned[1]:
+                continue  # the participle after an inverted source: part of that claim
+            entry = _is_cue(token, self.lex)
+            if entry is None:
+                continue
+            cand = self.reader.verb_candidate(token, entry, unit, prev, nxt)
+            if cand is not None:
+                found.append(cand)
+                owned = cand.claimed_tokens or owned
+        phrases = [_char_range(doc, *phrase) for _, phrase in according]
+        found = [_to_direct(_cut_according(c, phrases, self.text), self.quotes, self.text) for c in found]
+        found = [c for c in found if c.content[1] > c.content[0]]
+        attributed = [c for c in found if c.source is not None]
+        if according and attributed:
+            for cand in attributed:
+                cand.via.extend(self._relay_name(m) for m, _ in according)
+        elif according:
+            found = [c for c in found if c.source is not None]  # the passive's unnamed source is the target
+            found.extend(self._according_claim(unit, m, phrase) for m, phrase in according[:1])
+        return found
+
+    def _relay_name(self, mention: _Mention) -> str:
+        text = _text_of(self.doc, mention.start, mention.end)
+        return self.lex.outlet_of(text) or _strip_article(text)
+
+    def _according_claim(self, unit: _Unit, mention: _Mention, phrase: tuple[int, int]) -> _Candidate:
+        doc = self.doc
+        p_start, p_end = _char_range(doc, *phrase)
+        before = _clean(self.text, unit.char_start, p_start)
+        after = _clean(self.text, p_end, unit.char_end)
+        content = before if before[1] - before[0] >= after[1] - after[0] else after
+        cand = _Candidate(
+            kind="according_to", rule=_rule("according_to"), unit=unit, content=content, cue=(p_start, doc[phrase[0] + 1].idx + 2),
+            source=mention, stance_region=content,
+        )
+        return cand
+
+    # across units ---------------------------------------------------------------------------------------------
+
+    def _drop_nested(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        """A cue inside another claim's content is a report within a report: keep it only with a named source
+        ("Israel said Hezbollah denied it"), never an unnamed passive or a pronoun inside a quotation."""
+        kept = []
+        for cand in candidates:
+            if cand.cue is None:
+                kept.append(cand)
+                continue
+            inside = any(o is not cand and o.content[0] <= cand.cue[0] < o.content[1] for o in candidates)
+            if inside and not self._worth_nesting(cand):
+                continue
+            cand.nested = inside
+            kept.append(cand)
+        return kept
+
+    def _worth_nesting(self, cand: _Candidate) -> bool:
+        """A report inside a report is kept when it names its source ("the UN", "Hezbollah") or takes a stance
+        ("... said the group denied it"); "he said the young man had written ..." is not a separate claim."""
+        if cand.source is None:
+            return False
+        tokens = self.doc[cand.source.start:cand.source.end]
+        if len(tokens) == 1 and tokens[0].pos_ == "PRON":
+            return False
+        proper = any(t.pos_ == "PROPN" or t.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") for t in tokens)
+        return proper or (cand.entry is not None and cand.entry.stance != "reports")
+
+    def _resolve(self, candidates: list[_Candidate]) -> None:
+        resolver = _Resolver(self.doc, self.lex)
+        for cand in candidates:
+            if cand.source is not None:
+                cand.resolved = resolver.resolve(cand.source)
+            if cand.kind != "according_to":
+                cand.via = _dedupe([*cand.via, *self._relays(cand, candidates)])
+                cand.via = [v for v in cand.via if not cand.resolved or v.lower() != cand.resolved.name.lower()]
+            for name in cand.via:
+                if self.lex.outlet_of(name):
+                    resolver.register_outlet(name)
+
+    def _fold_outlet_relays(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        """"A said ..., state media reported": one claim by A via the outlet, as with "according to"."""
+        dropped: list[_Candidate] = []
+        for outer in candidates:
+            name = outer.resolved.name if outer.resolved else ""
+            if not (self.lex.outlet_of(name) or self.lex.media_pattern.fullmatch(name)):
+                continue
+            inner = [c for c in candidates if c is not outer and c.nested and c.cue is not None
+                     and outer.content[0] <= c.cue[0] < outer.content[1] and c.resolved is not None]
+            for cand in inner:
+                cand.via = _dedupe([*cand.via, outer.resolved.name])
+            if inner:
+                dropped.append(outer)
+        return [c for c in candidates if all(c is not d for d in dropped)]
+
+    def _relays(self, cand: _Candidate, candidates: Sequence[_Candidate]) -> list[str]:
+        unit = cand.unit
+        regions = [c.content for c in candidates if c.unit is unit]
+        for other in candidates:
+            if other.unit is unit and other.source is not None:
+                regions.append(_char_range(self.doc, other.source.start, other.source.end))
+        return _relays_in(self.text[unit.char_start:unit.char_end], unit.char_start, regions, self.lex)
+
+    def _continuations(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+        """A quotation with no speaker of its own, right after a direct claim, continues it."""
+        extra: list[_Candidate] = []
+        used = [c.content for c in candidates]
+        directs = sorted((c for c in candidates if c.kind == "direct"), key=lambda c: c.content[0])
+        for quote in self.quotes:
+            if quote.words < 4 or not _outside(used, quote.start, quote.end):
+                continue
+            unit = self._unit_at(quote.start)
+            if unit is None or unit.skipped or unit.heading:
+                continue
+            before = [c for c in [*directs, *extra] if c.content[1] <= quote.start]
+            if not before:
+                continue
+            last = max(before, key=lambda c: c.content[1])
+            later = [c for c in candidates if last.content[1] <= (c.cue or c.content)[0] < quote.start and c is not last]
+            same_unit = last.unit.index == unit.index
+            unit_chars = unit.char_end - unit.char_start
+            if later or not (same_unit or (unit.index - last.unit.index <= 1 and quote.end - quote.start >= 0.5 * unit_chars)):
+                continue
+            cont = replace(
+                last, rule=_rule("direct_quote_continuation"), unit=unit, content=_clean(self.text, quote.start, quote.end),
+                via=list(last.via), nested=False,
+            )
+            extra.append(cont)
+            used.append(cont.content)
+        return extra
+
+    def _unit_at(self, char: int) -> _Unit | None:
+        for unit in self.units:
+            if unit.char_start <= char < unit.char_end:
+                return unit
+        return None
+
+    def _unattributed(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+        busy = [c.content for c in candidates] + [c.cue for c in candidates if c.cue]
+        extra = []
+        for unit in self.units:
+            if unit.heading or unit.skipped or not _outside(busy, unit.char_start, unit.char_end):
+                continue
+            quoted = sum(q.end - q.start for q in _covering_quotes(self.quotes, unit.char_start, unit.char_end))
+            if quoted >= 0.5 * (unit.char_end - unit.char_start) or not _asserts(self.doc, unit):
+                continue
+            content = _clean(self.text, unit.char_start, unit.char_end)
+            extra.append(_Candidate(kind="unattributed", rule=_rule("unattributed"), unit=unit, content=content))
+        return extra
+
+    def _clear_of_boilerplate(self, cand: _Candidate) -> bool:
+        spans = [cand.content] + ([cand.cue] if cand.cue else [])
+        return all(_outside(self.skip_spans, s, e) for s, e in spans)
+
+    def _claim(self, claim_id: str, cand: _Candidate) -> Claim:
+        content = _clean(self.text, *cand.content)
+        cand = replace(cand, content=content)
+        return Claim(
+            id=claim_id,
+            kind=cand.kind,  # type: ignore[arg-type]
+            cue=_text_span(self.doc, *cand.cue) if cand.cue else None,
+            source=cand.resolved,
+            content=_text_span(self.doc, *content),
+            hedges=_hedges(self.doc, cand, self.lex),
+            via=cand.via,
+            stance=_stance(cand, self.text, self.lex),  # type: ignore[arg-type]
+            rule=cand.rule,
+        )
+
+
+def extract_claims(
+    doc: Doc,
+    *,
+    skip_spans: Sequence[tuple[int, int]] = (),
+    lexicon: AttributionLexicon | None = None,
+) -> list[Claim]:
+    """Claims (who says what, via whom, how hedged) of a parsed document, in text order (ids c1, c2, ...).
+
+    ``skip_spans`` are boilerplate lines (char spans): no claim comes from a unit that overlaps one.
+    """
+    if not len(doc):
+        return []
+    return _Extractor(doc, skip_spans, lexicon or AttributionLexicon.default()).run()

@@ -1,0 +1,116 @@
+"""Child victims in a sentence: how many, how old, which sex — only what the text states."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "a hundred": 100, "hundred": 100, "a dozen": 12, "dozen": 12,
+}
+FEMALE = {"girl", "girls", "schoolgirl", "schoolgirls", "daughter", "daughters"}
+MALE = {"boy", "boys", "schoolboy", "schoolboys", "son", "sons"}
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+|\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_CHILD_NOUN = (
+    r"children|child|kids|boys|girls|schoolgirls|schoolboys|schoolchildren|students|pupils|minors|teenagers|"
+    r"teens|infants|babies|toddlers|adolescents|youngsters|orphans|sons|daughters|child soldiers"
+)
+COUNT = re.compile(
+    rf"(?i)(?<![\w,])(?P<number>{_NUMBER})(?:\s+(?:more|other|young|small|little|school|Palestinian|Ukrainian|"
+    rf"Israeli|Syrian|Nigerian|Afghan|Yemeni|Sudanese|Somali|Congolese|[A-Z][a-z]+))?\s+(?P<noun>{_CHILD_NOUN})(?!\w)"
+)
+SINGLE = re.compile(r"(?i)(?<!\w)(?:a|an|one)\s+(?:\w+\s+)?(?P<noun>child|boy|girl|baby|infant|toddler|teenager|schoolgirl|schoolboy)(?!\w)")
+AGE = re.compile(r"(?i)(?<!\w)(?P<age>\d{1,2})[- ](?P<unit>years?|months?)[- ]olds?(?!\w)")
+AGE_RANGE = re.compile(
+    r"(?i)(?:aged|ages?(?: of)?|between(?: the ages of)?)\s+(?P<low>\d{1,2})\s*(?:to|and|-|–)\s*(?P<high>\d{1,2})(?!\d)"
+)
+AGE_SINGLE = re.compile(r"(?i)(?:aged|age of|as young as)\s+(?P<age>\d{1,2})(?!\d)")
+UNDER = re.compile(r"(?i)(?:under(?: the age of)?|younger than|below the age of)\s+(?P<age>1[0-8]|[1-9])(?!\d)")
+
+
+@dataclass
+class VictimFacts:
+    count: int | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    sex: str = "unknown"
+    spans: list[Span] = field(default_factory=list)
+
+
+def parse_number(word: str) -> int | None:
+    word = word.lower().strip()
+    if word.replace(",", "").isdigit():
+        return int(word.replace(",", ""))
+    return NUMBER_WORDS.get(word)
+
+
+def extract_victims(text: str, span: Span) -> VictimFacts:
+    """Child-victim facts stated in ``text[span[0]:span[1]]`` (usually the sentence of an allegation)."""
+    start, end = span
+    chunk = text[start:end]
+    facts = VictimFacts()
+    nouns: set[str] = set()
+    for match in COUNT.finditer(chunk):
+        number = parse_number(match.group("number"))
+        if number is not None and _is_count_not_year(match.group("number"), chunk, match.end()):
+            facts.count = max(facts.count or 0, number)
+            nouns.add(match.group("noun").lower())
+            facts.spans.append((start + match.start(), start + match.end()))
+    if facts.count is None:
+        single = SINGLE.search(chunk)
+        if single:
+            facts.count = 1
+            nouns.add(single.group("noun").lower())
+            facts.spans.append((start + single.start(), start + single.end()))
+    _ages(chunk, start, facts)
+    nouns |= {m.group().lower() for m in re.finditer(r"(?i)(?<!\w)(?:school)?(?:girls?|boys?)(?!\w)", chunk)}
+    facts.sex = _sex(nouns)
+    return facts
+
+
+def _is_count_not_year(number: str, chunk: str, end: int) -> bool:
+    # "In 2014 children were..." — a four-digit year before a noun is a date, not a count.
+    return not (len(number) == 4 and number.startswith(("19", "20")) and "," not in number)
+
+
+def _ages(chunk: str, offset: int, facts: VictimFacts) -> None:
+    ages: list[int] = []
+    for match in AGE.finditer(chunk):
+        age = int(match.group("age"))
+        if match.group("unit").lower().startswith("month"):
+            age = 0
+        if age < 18:
+            ages.append(age)
+            facts.spans.append((offset + match.start(), offset + match.end()))
+    for match in AGE_RANGE.finditer(chunk):
+        low, high = int(match.group("low")), int(match.group("high"))
+        if low <= high < 18:
+            ages.extend([low, high])
+            facts.spans.append((offset + match.start(), offset + match.end()))
+    for match in AGE_SINGLE.finditer(chunk):
+        age = int(match.group("age"))
+        if age < 18:
+            ages.append(age)
+    if ages:
+        facts.min_age, facts.max_age = min(ages), max(ages)
+    under = UNDER.search(chunk)
+    if under and facts.max_age is None:
+        facts.max_age = int(under.group("age")) - 1
+
+
+def _sex(nouns: set[str]) -> str:
+    female = bool(nouns & FEMALE)
+    male = bool(nouns & MALE)
+    if female and male:
+        return "mixed"
+    if female:
+        return "female"
+    if male:
+        return "male"
+    return "unknown"

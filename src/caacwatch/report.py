@@ -1,0 +1,158 @@
+"""The human terminal report of one analysis: allegations first, then every claim, then flags."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from caacwatch.records import Allegation, Analysis, Claim
+
+VIOLATION_LABELS = {
+    "recruitment_use": "Recruitment and use of children",
+    "killing_maiming": "Killing and maiming of children",
+    "sexual_violence": "Rape and other sexual violence against children",
+    "attacks_schools_hospitals": "Attacks on schools or hospitals",
+    "abduction": "Abduction of children",
+    "denial_humanitarian_access": "Denial of humanitarian access",
+}
+FLAG_TEXT = {
+    "question_headline": "the headline asks a question instead of stating a fact",
+    "representative_image": "a picture is captioned as 'representative': it is not evidence",
+    "secondary_reporting": "the article relies on another outlet or document",
+    "single_source": "all of it rests on a single independent source",
+    "party_to_conflict_source": "the only sources belong to a party to the same conflict as the accused",
+    "no_attributed_source": "nobody is named as the source",
+    "hedged": "the supporting claims are hedged",
+}
+
+
+def print_report(analysis: Analysis, console: Console) -> None:
+    console.print(_header(analysis))
+    if analysis.allegations:
+        console.print(_allegations_table(analysis))
+    else:
+        console.print("[dim]No allegation of a grave violation against children found.[/dim]")
+    if analysis.claims:
+        console.print(_claims_table(analysis))
+    console.print(_flags(analysis))
+
+
+def _header(analysis: Analysis) -> Panel:
+    document = analysis.document
+    lines = [Text(document.title or "(no title)", style="bold")]
+    meta = [f"{key}: {value}" for key, value in (
+        ("outlet", document.outlet), ("published", document.published), ("url", document.url),
+        ("language", document.language), ("sha256", (document.sha256 or "")[:16] or None),
+    ) if value]
+    if meta:
+        lines.append(Text("  ".join(meta), style="dim"))
+    verdict = "RELEVANT" if analysis.relevant else "not relevant"
+    style = "bold red" if analysis.relevant else "green"
+    lines.append(Text(f"{verdict}: {len(analysis.allegations)} allegation(s), {len(analysis.claims)} claim(s)",
+                      style=style))
+    return Panel(Group(*lines), title=f"caacwatch · {analysis.id or 'document'}", expand=True)
+
+
+def _allegations_table(analysis: Analysis) -> Table:
+    table = Table(title="Allegations", show_lines=True, expand=True)
+    for column in ("violation", "by", "children", "where", "when", "said by", "evidence", "conf."):
+        table.add_column(column, overflow="fold")
+    claims = {c.id: c for c in analysis.claims}
+    for allegation in analysis.allegations:
+        table.add_row(
+            VIOLATION_LABELS.get(allegation.violation, allegation.violation),
+            _perpetrator(allegation),
+            _victims(allegation),
+            "; ".join(_place(loc) for loc in allegation.locations) or "—",
+            _when(allegation),
+            "; ".join(sorted({_who(claims[c]) for c in allegation.claims if c in claims})) or "—",
+            ", ".join(sorted({e.kind for e in allegation.evidence})) or "—",
+            f"{allegation.confidence:.2f}",
+        )
+    return table
+
+
+def _perpetrator(allegation: Allegation) -> str:
+    p = allegation.perpetrator
+    if p is None:
+        return "unknown"
+    return p.name if not p.party or p.party == p.name else f"{p.name} ({p.party})"
+
+
+def _victims(allegation: Allegation) -> str:
+    v = allegation.victims
+    parts = []
+    if v.count is not None:
+        parts.append(f"{v.count}")
+    if v.min_age is not None:
+        parts.append(f"age {v.min_age}" if v.min_age == v.max_age else f"ages {v.min_age}–{v.max_age or '?'}")
+    elif v.max_age is not None:
+        parts.append(f"under {v.max_age + 1}")
+    if v.sex != "unknown":
+        parts.append(v.sex)
+    return ", ".join(parts) or "children (no details)"
+
+
+def _place(location) -> str:
+    where = location.name
+    if location.admin1 and location.admin1 != location.name:
+        where += f", {location.admin1}"
+    return f"{where} ({location.country})" if location.country else where
+
+
+def _when(allegation: Allegation) -> str:
+    t = allegation.time
+    if t is None or t.date is None:
+        return "not stated"
+    return f"{t.date} ({t.precision})"
+
+
+def _who(claim: Claim) -> str:
+    if claim.source is None:
+        return "unattributed"
+    who = claim.source.name
+    if claim.via:
+        who += " via " + ", ".join(claim.via)
+    return who
+
+
+def _claims_table(analysis: Analysis) -> Table:
+    table = Table(title="Claims: who says what", show_lines=True, expand=True)
+    for column in ("id", "source", "cue", "content", "hedges", "via", "stance"):
+        table.add_column(column, overflow="fold")
+    for claim in analysis.claims:
+        source = claim.source
+        who = "—" if source is None else source.name
+        if source is not None:
+            details = [d for d in (source.role, source.type, source.party and f"party: {source.party}") if d]
+            if source.resolved_from:
+                details.insert(0, f"from '{source.resolved_from}'")
+            if details:
+                who += "\n" + "; ".join(details)
+        table.add_row(
+            claim.id,
+            Text(who),
+            Text(claim.cue.text if claim.cue else claim.kind),
+            Text(_shorten(claim.content.text)),
+            Text(", ".join(h.text for h in claim.hedges) or "—"),
+            Text(", ".join(claim.via) or "—"),
+            claim.stance,
+        )
+    return table
+
+
+def _flags(analysis: Analysis) -> Panel:
+    if not analysis.flags:
+        return Panel("none", title="Flags")
+    lines = [Text(f"⚑ {flag}: {FLAG_TEXT.get(flag, '')}", style="yellow") for flag in analysis.flags]
+    boilerplate = analysis.document.boilerplate
+    if boilerplate:
+        kept_out = ", ".join(f"'{b.text.strip()}' ({b.kind})" for b in boilerplate)
+        lines.append(Text(f"kept out of claims: {kept_out}", style="dim"))
+    return Panel(Group(*lines), title="Flags")
+
+
+def _shorten(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
