@@ -188,6 +188,13 @@ def test_document_from_text_rejects_empty() -> None:
         ("12345\n\nNumbers are not a headline.", None),
         (("Very long " * 40) + "\n\nBody.", None),
         ("READ MORE\n\nBody.", None),
+        ('He called it "a disgrace."\n\nBody.', None),
+        ("Kogelo, Kenya (CNN) -- The village was quiet\n\nBody.", None),
+        ("(CNN)Life on Mars?\n\nBody.", None),
+        ("January 16, 2015\n\nBody.", None),
+        ("Schools shut. Pupils sent home\n\nBody.", None),
+        ("Would the children ever return to the school that had been their shelter for a year?\n\nBody.", None),
+        ("Who attacked the school?\n\nBody.", "Who attacked the school?"),
     ],
 )
 def test_detect_headline(text: str, title: str | None) -> None:

@@ -40,6 +40,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import cast
 
 from spacy.tokens import Doc, Token
 
@@ -53,7 +54,7 @@ from caacwatch.extract.hedges import (
     scare_quotes,
 )
 from caacwatch.extract.lexicons import load_data_file
-from caacwatch.records import Claim, Source, TextSpan
+from caacwatch.records import Claim, ClaimKind, Source, SourceType, Stance, TextSpan
 
 __all__ = ["AttributionLexicon", "VerbEntry", "extract_claims", "headline_hedges"]
 
@@ -294,7 +295,7 @@ def _units(doc: Doc, skip_spans: Sequence[tuple[int, int]]) -> list[_Unit]:
                 ranges.append((begin, token.i))
                 begin = token.i + 1
         ranges.append((begin, sent.end))
-    units = []
+    units: list[_Unit] = []
     for start, end in ranges:
         while start < end and doc[start].is_space:
             start += 1
@@ -381,6 +382,8 @@ def _np_range(head: Token, unit: _Unit) -> tuple[int, int]:
         for child in token.children:
             if child.dep_ in _NP_DROP and not (child.dep_ == "punct" and child.text in _NP_PUNCT_KEEP):
                 continue
+            if child.dep_ == "prep" and any(g.dep_ == "pcomp" for g in child.children):
+                continue  # "the league [of breaking rules]": a gerund clause is what is said, not who
             stack.append(child)
     start = end = head.i
     while start - 1 in keep:
@@ -392,7 +395,9 @@ def _np_range(head: Token, unit: _Unit) -> tuple[int, int]:
 
 def _trim_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop edge punctuation and a dangling trailing conjunction or preposition from a token range."""
-    while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "(":
+    while start < end and (
+        (doc[start].is_punct or doc[start].is_space) and doc[start].text != "(" or doc[start].pos_ in ("ADP", "CCONJ")
+    ):
         start += 1
     while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].pos_ in ("CCONJ", "ADP")):
         if doc[end - 1].text == ")" and "(" in doc[start:end].text:
@@ -443,6 +448,8 @@ def _surface_np_left(doc: Doc, i: int, unit: _Unit) -> tuple[int, int] | None:
     start, end = _trim_range(doc, start, i)
     if start >= end or not any(t.pos_ in ("NOUN", "PROPN") for t in doc[start:end]):
         return None
+    if start > unit.start and doc[start - 1].pos_ in ("ADP", "VERB", "AUX"):
+        return None  # "looks me in [the eye]": an object, not a subject
     return start, end
 
 
@@ -494,7 +501,7 @@ def _governs(verb: Token, words: frozenset[str]) -> bool:
             return True
         if child.dep_ in ("ccomp", "advcl", "xcomp") and any(g.lower_ in words and g.dep_ == "mark" for g in child.children):
             return True
-        if child.dep_ == "ccomp" and child.i > verb.i and "that" in words:
+        if child.dep_ == "ccomp" and "that" in words:
             return True  # "said [that] X": the complementizer is optional
     return False
 
@@ -529,7 +536,9 @@ def _char_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
 
 
-def _right_content(verb: Token, entry: VerbEntry, unit: _Unit, exclude: tuple[int, int] | None) -> tuple[int, int] | None:
+def _right_content(
+    verb: Token, entry: VerbEntry, unit: _Unit, exclude: tuple[int, int] | None, verbs: Mapping[str, VerbEntry]
+) -> tuple[int, int] | None:
     """Token range of what ``verb`` reports, to its right: the ccomp; else xcomp; else object and content
     prepositions ("accused Kremlin of recruiting ...")."""
     children = [c for c in verb.children if c.i > verb.i and unit.has(c)]
@@ -547,10 +556,27 @@ def _right_content(verb: Token, entry: VerbEntry, unit: _Unit, exclude: tuple[in
         return None
     ranges = [_subtree_range(c, unit) for c in chosen]
     start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    doc = verb.doc
+    end = _cut_coordinated_cue(verb.doc, chosen, start, end, verbs)
+    return _skip_mark(verb.doc, start, end), _extend_dangling(verb, unit, end)
+
+
+def _skip_mark(doc: Doc, start: int, end: int) -> int:
     while start < end - 1 and doc[start].dep_ == "mark" and doc[start].lower_ == "that":
         start += 1  # the complementizer is not part of what was said
-    return start, _extend_dangling(verb, unit, end)
+    return start
+
+
+def _cut_coordinated_cue(doc: Doc, chosen: Sequence[Token], start: int, end: int, verbs: Mapping[str, VerbEntry]) -> int:
+    """"said the bridge was safe [and denied that ...]": the parser hangs the second reporting verb on the
+    reported clause; it is the speaker's, so the first content ends before it."""
+    for head in chosen:
+        for child in head.children:
+            if child.dep_ == "conj" and child.lemma_.lower() in verbs and start < child.i < end:
+                cut = child.left_edge.i
+                while cut > start and doc[cut - 1].dep_ in ("cc", "punct"):
+                    cut -= 1
+                end = min(end, cut)
+    return end
 
 
 def _extend_dangling(verb: Token, unit: _Unit, end: int) -> int:
@@ -615,15 +641,18 @@ def _inversion_source(doc: Doc, verb: Token, unit: _Unit) -> _Mention | None:
     return _Mention(found[0], found[1], appos)
 
 
-def _subject_token(verb: Token, unit: _Unit, hops: int = 0) -> Token | None:
+def _subject_token(verb: Token, unit: _Unit, verbs: Mapping[str, VerbEntry], hops: int = 0) -> Token | None:
     for child in verb.children:
         if child.dep_ in ("nsubj", "csubj") and unit.has(child):
             return child
+    head = verb.head
+    if verb.dep_ == "conj" and head.dep_ == "ccomp" and head.head.lemma_.lower() in verbs and unit.has(head.head):
+        return _subject_token(head.head, unit, verbs, hops + 1)  # see _cut_coordinated_cue
     if hops < 3 and unit.has(verb.head) and verb.head.i != verb.i:
         if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN"):
             return verb.head  # "officials, saying that ..."
         if verb.dep_ in ("conj", "advcl", "xcomp"):
-            return _subject_token(verb.head, unit, hops + 1)
+            return _subject_token(verb.head, unit, verbs, hops + 1)
     return None
 
 
@@ -638,6 +667,10 @@ def _agent(verb: Token, unit: _Unit) -> _Mention | None:
                 if pobj.dep_ == "pobj":
                     return _mention_for(pobj, unit)
     return None
+
+
+# Nouns for people by their ending: forecaster, investigator, analyst, physician, assistant, resident, spokesman.
+_AGENT_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|man|woman|men|women|people|one|body|ee|ive|ary|ic)$")
 
 
 class _CueReader:
@@ -659,17 +692,17 @@ class _CueReader:
         comma = _preceded_by_comma(doc, verb.i, unit)
         inverted = _inversion_source(doc, verb, unit) if comma is not None else None
         if inverted is not None and comma is not None:
-            content = _left_content(doc, comma, unit)
-            if content is None:
+            before = _left_content(doc, comma, unit)
+            if before is None:
                 return None
             return _Candidate(
-                kind="indirect", rule=_rule("inversion"), unit=unit, content=_char_range(doc, *content), cue=cue,
+                kind="indirect", rule=_rule("inversion"), unit=unit, content=_char_range(doc, *before), cue=cue,
                 cue_token=verb.i, source=inverted, entry=entry, negated=negated,
                 stance_region=(cue[0], unit.char_end), claimed_tokens=(verb.i, unit.end),
             )
         if _is_passive(verb):
             return self._passive(verb, entry, unit, cue, negated)
-        subject = _subject_token(verb, unit)
+        subject = _subject_token(verb, unit, self.lex.verbs)
         rule = "indirect_nsubj_ccomp"
         via: list[str] = []
         if subject is not None:  # "A statement from the military said": the military, via the statement
@@ -677,15 +710,15 @@ class _CueReader:
             if author is not subject:
                 via.append(subject.lemma_.lower())
                 subject = author
+        if subject is not None and not self._can_speak(subject):
+            return None  # "These arrests indicate that ...", "All told, ..."
         source = _mention_for(subject, unit) if subject is not None else None
-        if subject is not None and subject.lower_ in ("all",) and verb.lemma_ == "tell":
-            return None  # "All told, ..."
         if source is None:
             source = _left_subject_fallback(doc, verb, unit)
             rule = "indirect_surface_subject"
         if source is None:
             return None
-        content_tokens = _right_content(verb, entry, unit, (source.start, source.end))
+        content_tokens = _right_content(verb, entry, unit, (source.start, source.end), self.lex.verbs)
         content: tuple[int, int] | None = _char_range(doc, *content_tokens) if content_tokens else None
         if content is None:
             boundary = _preceded_by_comma(doc, source.start, unit) if source.start < verb.i else None
@@ -721,11 +754,11 @@ class _CueReader:
         if subject is None or saying is None:
             return None
         say_entry = self.lex.verbs.get("say", entry)
-        content = _right_content(saying, say_entry, unit, None)
-        if content is None:
+        said = _right_content(saying, say_entry, unit, None, self.lex.verbs)
+        if said is None:
             return None
         return _Candidate(
-            kind="indirect", rule=_rule("quoted_as_saying"), unit=unit, content=_char_range(self.doc, *content),
+            kind="indirect", rule=_rule("quoted_as_saying"), unit=unit, content=_char_range(self.doc, *said),
             cue=(verb.idx, saying.idx + len(saying.text)), cue_token=verb.i, source=_mention_for(subject, unit),
             entry=say_entry, stance_region=(verb.idx, unit.char_end),
         )
@@ -738,6 +771,7 @@ class _CueReader:
         subject = next((c for c in verb.children if c.dep_ == "nsubjpass" and unit.has(c)), None)
         if ccomp is not None:
             content = _subtree_range(ccomp, unit)
+            content = (_skip_mark(doc, *content), content[1])
         elif subject is not None and subject.lower_ != "it":
             start = _subtree_range(subject, unit)[0]
             content = (start, _subtree_range(verb, unit)[1])
@@ -774,6 +808,14 @@ class _CueReader:
         mention = _mention_for(inner, unit)
         phrase_end = max(_subtree_range(pobj, unit)[1], mention.end)
         return mention, (token.i, phrase_end)
+
+    def _can_speak(self, token: Token) -> bool:
+        """A subject that can be a source: a name, a pronoun, a known source word, a document, or a noun for a
+        person ("forecasters", "analysts", "lawyer": agent suffixes) -- not "these arrests", "the second"."""
+        if token.lower_ in ("who", "which", "that") or self._source_like(token):
+            return True
+        lemma = token.lemma_.lower()
+        return token.pos_ == "NOUN" and bool(_AGENT_NOUN.search(lemma))
 
     def _source_like(self, token: Token) -> bool:
         lemma = token.lemma_.lower()
@@ -833,7 +875,7 @@ def _person_ent(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
 def _split_title(doc: Doc, start: int, end: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
     """("Foreign Minister Sergey Lavrov") -> name range, role range ("UNICEF spokesperson James Elder")."""
     person = _person_ent(doc, start, end)
-    if person is not None and person[1] == end and person[0] > start:
+    if person is not None and person[1] == end and person[0] > start and doc[person[0] - 1].pos_ != "ADP":
         name_start = person[0]
         # NER sometimes swallows the title ("Minister Sergey Lavrov"): move title words out of the name
         while name_start < end - 1 and doc[name_start].lower_ in _TITLE_WORDS:
@@ -860,6 +902,13 @@ _ROLE_NOUNS = {"spokesman", "spokeswoman", "spokesperson", "official", "minister
                "mother", "prosecutor", "coordinator", "representative", "adviser", "advisor", "aide"}
 
 
+def _role_like(doc: Doc, start: int, end: int) -> bool:
+    """A role names something ("spokesperson", "the editor of ..."): not "33", "Most", "and with a sigh"."""
+    if end <= start or doc[start].pos_ in ("CCONJ", "ADP", "SCONJ"):
+        return False
+    return doc[start:end].root.pos_ in ("NOUN", "PROPN") and any(t.is_alpha for t in doc[start:end])
+
+
 def _text_of(doc: Doc, start: int, end: int) -> str:
     return doc[start:end].text if end > start else ""
 
@@ -877,21 +926,27 @@ def _name_and_role(doc: Doc, mention: _Mention) -> _Named:
     role_text: str | None = None
     if mention.appos is not None:
         a0, a1 = mention.appos
-        appos_is_name = _person_ent(doc, a0, a1) is not None or doc[a1 - 1].pos_ == "PROPN"
-        head_is_name = _person_ent(doc, start, end) is not None or doc[end - 1].pos_ == "PROPN"
+        appos_is_name = doc[a0:a1].root.pos_ == "PROPN" and _person_ent(doc, a0, a1) is not None
+        head_is_name = _person_ent(doc, start, end) is not None or doc[start:end].root.pos_ == "PROPN"
         if appos_is_name and not head_is_name:  # "the chief executive, John Smith"
             role_text = _text_of(doc, start, end)
             start, end = a0, a1
-        else:  # "Lyudmyla Denisova, the Ukrainian parliament commissioner on human rights"
+        elif _role_like(doc, a0, a1):  # "Lyudmyla Denisova, the Ukrainian parliament commissioner on human rights"
             role_text = _text_of(doc, a0, a1)
+    person = _person_ent(doc, start, end)
+    if person is not None and person[0] == start and person[1] < end and doc[person[1]].pos_ == "ADP":
+        if role_text is None and _role_like(doc, person[1] + 1, end):  # "Tirana Hassan of Human Rights Watch"
+            role_text = _text_of(doc, person[1] + 1, end)
+        end = person[1]
     (n0, n1), title = _split_title(doc, start, end)
     gender = None
-    if title is not None and role_text is None:
+    if title is not None:
         t0, t1 = title
         while t0 < t1 and (doc[t0].pos_ == "DET" or doc[t0].lower_ in _HONORIFICS):
             gender = _HONORIFICS.get(doc[t0].lower_, gender)
             t0 += 1
-        role_text = _text_of(doc, t0, t1) or None
+        if role_text is None and _role_like(doc, t0, t1):
+            role_text = _text_of(doc, t0, t1)
     if n1 - n0 > 1 and doc[n0].lower_ in _HONORIFICS:
         gender = _HONORIFICS[doc[n0].lower_]
         n0 += 1
@@ -933,8 +988,8 @@ def _source_type(doc: Doc, named: _Named, mention: _Mention, lex: AttributionLex
         by_role = lex.type_of_names_in(named.role)
         if by_role:
             return by_role
-        role_range = mention.appos if mention.appos and _text_of(doc, *mention.appos) == named.role else None
-        role_type = _word_type(doc, *role_range, lex) if role_range else _word_type_text(named.role, lex)
+        head_part = re.split(r"\s+(?:of|at|with|for|from|in|on|to|under)\s+", named.role, maxsplit=1)[0]
+        role_type = _word_type_text(head_part, lex)  # "a professor at the LSE": the professor, not the school
         if role_type:
             return "official" if role_type == "government" else role_type
     person = _person_ent(doc, start, end)
@@ -991,11 +1046,24 @@ class _Resolver:
             return self._possessive(mention, text, span)
         named = _name_and_role(doc, mention)
         kind = _source_type(doc, named, mention, self.lex)
+        outlet = self.lex.outlet_of(named.name)
+        if outlet:  # "the Daily Mail", "Washington Post" -> the canonical outlet name
+            named = replace(named, name=outlet)
         earlier = self._earlier(doc, mention, named)
         if earlier is not None:
             return self._source(text, span, earlier, named.role or earlier.role, resolved_from=text)
         entity = self._register(named, kind, mention)
         return self._source(text, span, entity, named.role, resolved_from=None)
+
+    def _earlier_person_ent(self, surname: Token) -> _Entity | None:
+        """"Haley said" after "Nikki Haley" was named (not as a source): the full name seen earlier."""
+        for ent in self.doc.ents:
+            if ent.start >= surname.i:
+                break
+            if ent.label_ == "PERSON" and len(ent) >= 2 and ent[-1].text == surname.text:
+                named = _Named(ent.text, None, (ent.start, ent.end), None)
+                return self._register(named, "person", _Mention(ent.start, ent.end))
+        return None
 
     def register_outlet(self, name: str) -> None:
         if not any(e.name == name for e in self.entities):
@@ -1005,7 +1073,8 @@ class _Resolver:
 
     def _source(self, text: str, span: tuple[int, int], entity: _Entity, role: str | None, *, resolved_from: str | None) -> Source:
         self._touch(entity)
-        return Source(text=text, span=span, name=entity.name, type=entity.type, role=role, resolved_from=resolved_from)  # type: ignore[arg-type]
+        kind = cast(SourceType, entity.type)
+        return Source(text=text, span=span, name=entity.name, type=kind, role=role, resolved_from=resolved_from)
 
     def _touch(self, entity: _Entity) -> None:
         """Most recent mention last: pronouns look for the latest compatible source."""
@@ -1072,10 +1141,10 @@ class _Resolver:
         rest = _text_of(doc, mention.start + 1, mention.end)
         kind = _word_type(doc, mention.start + 1, mention.end, self.lex)
         if owner is None:
-            return Source(text=text, span=span, name=text, type=kind or "unknown")  # type: ignore[arg-type]
+            return Source(text=text, span=span, name=text, type=cast(SourceType, kind or "unknown"))
         self._touch(owner)
         return Source(
-            text=text, span=span, name=f"{owner.name}'s {rest}", type=(kind or owner.type),  # type: ignore[arg-type]
+            text=text, span=span, name=f"{owner.name}'s {rest}", type=cast(SourceType, kind or owner.type),
             role=None, resolved_from=text,
         )
 
@@ -1088,6 +1157,12 @@ class _Resolver:
         keys = tuple(t.lemma_.lower() if t.pos_ == "NOUN" else t.lower_ for t in tokens)
         proper = all(t.pos_ == "PROPN" for t in tokens)
         definite = doc[mention.start].lower_ in ("the", "this", "that") and not any(t.pos_ == "PROPN" for t in tokens)
+        found = self._earlier_source(keys, proper, definite, named)
+        if found is None and proper and len(keys) == 1:
+            found = self._earlier_person_ent(tokens[0])
+        return found
+
+    def _earlier_source(self, keys: tuple[str, ...], proper: bool, definite: bool, named: _Named) -> _Entity | None:
         for entity in reversed(self.entities):
             if entity.name == named.name:
                 return None  # the same full name: registered as is
@@ -1339,7 +1414,9 @@ class _Extractor:
                 cand.resolved = resolver.resolve(cand.source)
             if cand.kind != "according_to":
                 cand.via = _dedupe([*cand.via, *self._relays(cand, candidates)])
-                cand.via = [v for v in cand.via if not cand.resolved or v.lower() != cand.resolved.name.lower()]
+                if cand.resolved is not None:  # "X said ..., according to the spokesperson" (X itself)
+                    own = (cand.resolved.name.lower(), cand.resolved.text.lower())
+                    cand.via = [v for v in cand.via if v.lower() != own[0] and v.lower() not in own[1]]
             for name in cand.via:
                 if self.lex.outlet_of(name):
                     resolver.register_outlet(name)
@@ -1349,12 +1426,12 @@ class _Extractor:
         dropped: list[_Candidate] = []
         for outer in candidates:
             name = outer.resolved.name if outer.resolved else ""
-            if not (self.lex.outlet_of(name) or self.lex.media_pattern.fullmatch(name)):
+            if not name or not (self.lex.outlet_of(name) or self.lex.media_pattern.fullmatch(name)):
                 continue
             inner = [c for c in candidates if c is not outer and c.nested and c.cue is not None
                      and outer.content[0] <= c.cue[0] < outer.content[1] and c.resolved is not None]
             for cand in inner:
-                cand.via = _dedupe([*cand.via, outer.resolved.name])
+                cand.via = _dedupe([*cand.via, name])
             if inner:
                 dropped.append(outer)
         return [c for c in candidates if all(c is not d for d in dropped)]
@@ -1423,13 +1500,13 @@ class _Extractor:
         cand = replace(cand, content=content)
         return Claim(
             id=claim_id,
-            kind=cand.kind,  # type: ignore[arg-type]
+            kind=cast(ClaimKind, cand.kind),
             cue=_text_span(self.doc, *cand.cue) if cand.cue else None,
             source=cand.resolved,
             content=_text_span(self.doc, *content),
             hedges=_hedges(self.doc, cand, self.lex),
             via=cand.via,
-            stance=_stance(cand, self.text, self.lex),  # type: ignore[arg-type]
+            stance=cast(Stance, _stance(cand, self.text, self.lex)),
             rule=cand.rule,
         )
 

@@ -412,6 +412,7 @@ class _Builder:
         self._cands: dict[Key, list[_Candidate]] = defaultdict(list)
         self._subdivision_names: dict[str, str] = {}  # ISO 3166-2 code -> display name
         self._gn_to_iso: dict[tuple[str, str], str] = {}  # (country, geonames admin1 code) -> ISO code
+        self._capital_coords: dict[str, tuple[float | None, float | None]] = {}
         self._ambiguous = {name_key(n) for n in curated.get("ambiguous") or []}
         self._excluded = {name_key(n) for n in curated.get("exclude") or []}
 
@@ -434,6 +435,7 @@ class _Builder:
     def add_generated(self, rows: list[_Row]) -> None:
         subdivisions = self.curated.get("subdivisions") or {}
         countries = self.curated.get("countries") or {}
+        self._index_cities(rows)
         for row in rows:
             if row.kind == "admin1":
                 self._register_subdivision(row, subdivisions.get(row.ref) or {})
@@ -445,11 +447,26 @@ class _Builder:
             elif row.kind == "city":
                 self._add_city(row)
 
+    def _index_cities(self, rows: list[_Row]) -> None:
+        """Cities by (country, folded name), the most populous first, to resolve ``capital:`` hints."""
+        self._cities: dict[tuple[str, str], _Row] = {}
+        for row in sorted((r for r in rows if r.kind == "city"), key=lambda r: -(r.population or 0)):
+            for name in (row.name, *row.aliases):
+                self._cities.setdefault((row.country, lookup_key(name)), row)
+
     def _register_subdivision(self, row: _Row, curated: dict[str, Any]) -> None:
+        """Record the subdivision's display name and which geonames admin1 code it is.
+
+        A curated ``capital:`` (a city in the generated table) both pairs the geonames code and gives
+        coordinates; an explicit ``geonames_admin1`` or ``lat``/``lon`` wins over it.
+        """
         self._subdivision_names[row.ref] = curated.get("name") or row.name
-        gn_code = str(curated.get("geonames_admin1") or row.gn_admin1)
+        capital = self._cities.get((row.country, lookup_key(curated["capital"]))) if curated.get("capital") else None
+        gn_code = str(curated.get("geonames_admin1") or (capital.gn_admin1 if capital else row.gn_admin1))
         if gn_code:
             self._gn_to_iso[(row.country, gn_code)] = row.ref
+        if capital is not None:
+            self._capital_coords[row.ref] = (capital.lat, capital.lon)
 
     def admin1_name(self, country: str, gn_admin1: str) -> str | None:
         iso = self._gn_to_iso.get((country, gn_admin1))
@@ -471,15 +488,18 @@ class _Builder:
         self._add((place.name, *(curated.get("aliases") or [])), place, _RANK["curated"])
 
     def _add_subdivision(self, row: _Row, curated: dict[str, Any]) -> None:
+        lat, lon = self._capital_coords.get(row.ref, (row.lat, row.lon))
         place = Place(
             name=self._subdivision_names[row.ref],
             country=row.country,
             admin1=self._subdivision_names[row.ref],
-            lat=curated.get("lat", row.lat),
-            lon=curated.get("lon", row.lon),
+            lat=curated.get("lat", lat),
+            lon=curated.get("lon", lon),
             precision="admin1",
             kind="admin1",
             population=row.population,
+            country_alternatives=tuple(curated.get("country_alternatives") or ()),
+            note=curated.get("note"),
             id=f"iso:{row.ref}",
         )
         self._add((row.name, *row.aliases), place, _RANK["admin1"])
@@ -629,13 +649,58 @@ def _map_subdivisions(cities: list[dict[str, Any]]) -> dict[str, tuple[str, dict
                     best = city
         if best is not None:
             proposals.append((best["population"], sub.code, (sub.country_code, best["admin1code"])))
-    mapping: dict[str, tuple[str, dict[str, Any]]] = {}
+    pairs: dict[str, tuple[str, str]] = {}
     taken: set[tuple[str, str]] = set()
     for _pop, code, group in sorted(proposals, reverse=True):
         if group not in taken:
             taken.add(group)
-            mapping[code] = (group[1], largest[group])
-    return mapping
+            pairs[code] = group
+    _pair_by_iso_suffix(pairs, set(by_group))
+    _pair_last_remaining(pairs, set(by_group))
+    return {code: (group[1], largest[group]) for code, group in pairs.items()}
+
+
+def _top_subdivisions() -> dict[str, list[str]]:
+    by_country: dict[str, list[str]] = defaultdict(list)
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None:
+            by_country[sub.country_code].append(sub.code)
+    return by_country
+
+
+def _pair_by_iso_suffix(pairs: dict[str, tuple[str, str]], groups: set[tuple[str, str]]) -> None:
+    """Some countries' geonames admin1 codes are the ISO 3166-2 suffixes (US: "NY" for US-NY).
+
+    Trust that where the country's admin1 codes are letters and nearly all are ISO suffixes, or where most
+    name-based pairs of the country already agree with it (numeric codes coincide by chance: geonames "14"
+    is Luhansk, ISO UA-14 is Donetsk). Pairing by code also fixes a name-based pair gone wrong
+    (Washington the state is not Washington, D.C.).
+    """
+    for country, codes in _top_subdivisions().items():
+        suffixes = {c.split("-", 1)[1] for c in codes}
+        own_groups = [g[1] for g in groups if g[0] == country and g[1] != "00"]
+        lettered = bool(own_groups) and not any(g.isdigit() for g in own_groups)
+        overlap = sum(1 for g in own_groups if g in suffixes)
+        paired = [c for c in codes if c in pairs]
+        agree = sum(1 for c in paired if pairs[c][1] == c.split("-", 1)[1])
+        trusted_letters = lettered and overlap >= 0.8 * len(own_groups)
+        trusted_names = agree >= 2 and agree >= 0.6 * len(paired)
+        if not (trusted_letters or trusted_names):
+            continue
+        for code in codes:
+            group = (country, code.split("-", 1)[1])
+            if group in groups:
+                pairs[code] = group
+
+
+def _pair_last_remaining(pairs: dict[str, tuple[str, str]], groups: set[tuple[str, str]]) -> None:
+    """When one subdivision and one admin1 code of a country are left unpaired, they go together."""
+    for country, codes in _top_subdivisions().items():
+        open_codes = [c for c in codes if c not in pairs]
+        used = {g for c, g in pairs.items() if c.startswith(country + "-")}
+        open_groups = [g for g in groups if g[0] == country and g not in used]
+        if len(open_codes) == 1 and len(open_groups) == 1:
+            pairs[open_codes[0]] = open_groups[0]
 
 
 def _country_coordinates(code: str, capital: str, cities: list[dict[str, Any]]) -> tuple[float, float] | None:

@@ -1,8 +1,8 @@
 """HTML pages: main text and metadata via trafilatura, with limits against hostile input.
 
 ``Document.text`` is trafilatura's extracted main text, one paragraph a block separated
-by blank lines, so spans index the extracted text, not the HTML. Scripts, styles and event-handler attributes
-never reach it: trafilatura drops them before extracting.
+by blank lines, so spans index the extracted text, not the HTML. Scripts, styles and
+event-handler attributes never reach it: trafilatura drops them before extracting.
 """
 
 from __future__ import annotations
@@ -132,13 +132,7 @@ def document_from_html(
     what = url or id or "HTML input"
     if len(raw) > max_bytes:
         raise CaacError(E.E004, size=len(raw), limit=max_bytes)
-    if isinstance(html, bytes):
-        declared = declared_encoding or sniff_meta_charset(html)
-        markup, _ = decode_bytes(html, declared_encoding=declared, what=what)
-    else:
-        markup = html
-        if not markup.strip():
-            raise CaacError(E.E002, what=what)
+    markup = _markup(html, declared_encoding, what)
     depth = nesting_depth(markup)
     if depth > MAX_NESTING:
         raise CaacError(E.E010, limit=MAX_NESTING, what=what)
@@ -165,6 +159,15 @@ def document_from_html(
         sha256=sha256_hex(raw),
         boilerplate=find_boilerplate(text),
     )
+
+
+def _markup(html: bytes | str, declared_encoding: str | None, what: str) -> str:
+    if isinstance(html, bytes):
+        declared = declared_encoding or sniff_meta_charset(html)
+        return decode_bytes(html, declared_encoding=declared, what=what)[0]
+    if not html.strip():
+        raise CaacError(E.E002, what=what)
+    return html
 
 
 def _parse(markup: str, what: str) -> Any:

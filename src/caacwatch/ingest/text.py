@@ -56,10 +56,12 @@ def decode_bytes(
 ) -> tuple[str, str]:
     """Decode raw bytes to text and return ``(text, encoding)``.
 
-    Order: byte-order mark, strict UTF-8, the ``declared_encoding`` (e.g. from an
-    HTTP header or ``<meta charset>``) if it decodes cleanly, charset-normalizer,
-    and finally cp1252 with replacement characters, so any non-binary input decodes.
-    The BOM is stripped, newlines become ``\\n`` and the text is NFC-normalised.
+    Order: byte-order mark; strict UTF-8; the ``declared_encoding`` (e.g. from an
+    HTTP header or ``<meta charset>``) if it decodes cleanly; UTF-8 with a few stray
+    legacy bytes read as cp1252; charset-normalizer when there is enough non-ASCII
+    evidence (Cyrillic, Greek...); finally cp1252 with replacement characters, so any
+    non-binary input decodes. The BOM is stripped, newlines become ``\\n`` and the
+    text is NFC-normalised; nothing else changes.
 
     Raises ``CaacError`` E003 for binary data (file signatures, NUL bytes, many
     control characters) and E002 for empty or whitespace-only input.
@@ -133,6 +135,8 @@ def _decode_declared(data: bytes, declared: str | None) -> tuple[str, str] | Non
     # WHATWG: pages labelled latin-1 are decoded as windows-1252 by every browser.
     if encoding in ("latin-1", "iso8859-1", "ascii"):
         encoding = "cp1252"
+    if _IMPLAUSIBLE.match(encoding):
+        return None  # "utf-16" on bytes without NULs is a wrong label, not UTF-16
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError:
@@ -174,7 +178,7 @@ _NON_LATIN_SHARE = 0.2
 # Fewer non-ASCII bytes than this is too little evidence for any detector ("Café" -> Arabic).
 _MIN_EVIDENCE = 16
 # Detector answers that are never right for text without NUL bytes (EBCDIC, UTF-16/32).
-_IMPLAUSIBLE = re.compile(r"^(cp0?37|cp273|cp500|cp875|cp1026|cp1140|utf_?(16|32))", re.I)
+_IMPLAUSIBLE = re.compile(r"^(cp0?37|cp273|cp500|cp875|cp1026|cp1140|utf[-_]?(16|32))", re.I)
 
 
 def _decode_detected(data: bytes) -> tuple[str, str] | None:
@@ -265,23 +269,40 @@ def document_from_text(
 # First line with visible content; [^\S\n] is "whitespace other than a newline" (so \r too).
 _FIRST_LINE = re.compile(r"^[^\S\n]*(?P<line>\S[^\n]*?)[^\S\n]*$", re.M)
 _BLANK_LINE_AFTER = re.compile(r"\n[^\S\n]*\n\s*\S")
-_NOT_A_HEADLINE_END = (".", ",", ";", ":")
+_NOT_A_HEADLINE_END = (".", ",", ";", ":", "…")
+_CLOSERS = "\"'”’)]»"
+# A wire-story lead: "Kogelo, Kenya (CNN) -- ...", "(CNN)In the two years ...".
+_DATELINE = re.compile(
+    r"^[^()\n]{0,60}\((?:CNN|AP|AFP|Reuters|BBC|UPI|dpa|Xinhua)\b[^()\n]{0,30}\)"
+    r"|^[^()\n]{0,60}\([^()\n]{1,40}\)\s*(?:--|—|–)\s"
+)
+# A lone date line ("January 16, 2015") is a dateline, not a headline.
+_DATE_ONLY = re.compile(r"^(?:\w+\.? \d{1,2},? \d{4}|\d{1,2} \w+\.? \d{4}|\d{4}-\d{2}-\d{2})$")
+# Question headlines are short; a long line ending in "?" is a question lead paragraph.
+_QUESTION_HEADLINE_MAX_WORDS = 12
+# Two sentences joined by ". " make a lead paragraph, not a headline ("?" is fine: "X? Y").
+_TWO_SENTENCES = re.compile(r"[a-z0-9][.!][\"”’)]?\s+[A-Z\"“]")
 
 
 def detect_headline(text: str, boilerplate: list[Boilerplate] | None = None) -> str | None:
     """The first non-empty line if it looks like a headline, else None.
 
     A headline is short (< 300 characters), has a letter, does not end like a sentence or
-    a lead-in (``.`` ``,`` ``;`` ``:``), is followed by a blank line and then more text,
-    and is not a boilerplate line.
+    a lead-in (``.`` ``,`` ``;`` ``:``, also before a closing quote), is not a wire-story
+    lead ("Paris (CNN) -- ..."), two sentences, a date or a long question, is followed by a blank line and then more
+    text, and is not a boilerplate line.
     """
     match = _FIRST_LINE.search(text)
     if match is None:
         return None
     line = match.group("line")
-    if len(line) >= _HEADLINE_MAX_CHARS or line.endswith(_NOT_A_HEADLINE_END):
+    if len(line) >= _HEADLINE_MAX_CHARS or line.rstrip(_CLOSERS).endswith(_NOT_A_HEADLINE_END):
         return None
     if not any(ch.isalpha() for ch in line):
+        return None
+    if _DATELINE.search(line) or _TWO_SENTENCES.search(line) or _DATE_ONLY.match(line):
+        return None
+    if line.rstrip(_CLOSERS).endswith("?") and len(line.split()) > _QUESTION_HEADLINE_MAX_WORDS:
         return None
     if not _BLANK_LINE_AFTER.match(text, match.end()):
         return None
