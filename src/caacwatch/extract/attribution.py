@@ -814,6 +814,8 @@ class _CueReader:
         person ("forecasters", "analysts", "lawyer": agent suffixes) -- not "these arrests", "the second"."""
         if token.lower_ in ("who", "which", "that") or self._source_like(token):
             return True
+        if any(c.dep_ in ("compound", "poss", "amod", "nmod") and self._source_like(c) for c in token.children):
+            return True  # "Israel's Magen David Adom emergency service": a named body
         lemma = token.lemma_.lower()
         return token.pos_ == "NOUN" and bool(_AGENT_NOUN.search(lemma))
 

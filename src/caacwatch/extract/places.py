@@ -110,13 +110,20 @@ def _norm_token(token: str) -> str:
     return _APOSTROPHES.get(token, token) if len(token) == 1 else token
 
 
+_PLAIN_WORDS_RE = re.compile(r"[\w ]*")
+
+
 def name_key(name: str) -> Key:
     """The token sequence a name is matched by."""
+    if "_" not in name and _PLAIN_WORDS_RE.fullmatch(name):  # fast path for most names (load time)
+        return tuple(name.split())
     return tuple(_norm_token(m.group()) for m in _TOKEN_RE.finditer(name))
 
 
 def fold(text: str) -> str:
     """Strip diacritics ("Côte" -> "Cote", "Ḩalab" -> "Halab"); other characters are kept."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -450,7 +457,9 @@ class _Builder:
     def _index_cities(self, rows: list[_Row]) -> None:
         """Cities by (country, folded name), the most populous first, to resolve ``capital:`` hints."""
         self._cities: dict[tuple[str, str], _Row] = {}
-        for row in sorted((r for r in rows if r.kind == "city"), key=lambda r: -(r.population or 0)):
+        wanted = {code.split("-", 1)[0] for code, sub in (self.curated.get("subdivisions") or {}).items() if sub.get("capital")}
+        cities = (r for r in rows if r.kind == "city" and r.country in wanted)
+        for row in sorted(cities, key=lambda r: -(r.population or 0)):
             for name in (row.name, *row.aliases):
                 self._cities.setdefault((row.country, lookup_key(name)), row)
 
