@@ -161,8 +161,9 @@ class Allegation(_Record):
 class PipelineInfo(_Record):
     caacwatch: str
     model: str
-    prefilter: Literal["passed", "rejected"]
-    seconds: float | None = None
+    prefilter: Literal["passed", "rejected"] = Field(
+        description="rejected: the cheap pre-filter found no possible allegation, so the parser did not run"
+    )
 
 
 class Analysis(_Record):

@@ -55,23 +55,30 @@ def _header(analysis: Analysis) -> Panel:
     return Panel(Group(*lines), title=f"caacwatch · {analysis.id or 'document'}", expand=True)
 
 
-def _allegations_table(analysis: Analysis) -> Table:
-    table = Table(title="Allegations", show_lines=True, expand=True)
-    for column in ("violation", "by", "children", "where", "when", "said by", "evidence", "conf."):
-        table.add_column(column, overflow="fold")
+def _allegations_table(analysis: Analysis) -> Group:
+    """One block per allegation: vertical "field: value" lines stay readable in a narrow terminal."""
     claims = {c.id: c for c in analysis.claims}
+    blocks = []
     for allegation in analysis.allegations:
-        table.add_row(
-            VIOLATION_LABELS.get(allegation.violation, allegation.violation),
-            _perpetrator(allegation),
-            _victims(allegation),
-            "; ".join(_place(loc) for loc in allegation.locations) or "—",
-            _when(allegation),
-            "; ".join(sorted({_who(claims[c]) for c in allegation.claims if c in claims})) or "—",
-            ", ".join(sorted({e.kind for e in allegation.evidence})) or "—",
-            f"{allegation.confidence:.2f}",
-        )
-    return table
+        said_by = sorted({_who(claims[c]) for c in allegation.claims if c in claims})
+        rows = [
+            ("by", _perpetrator(allegation)),
+            ("children", _victims(allegation)),
+            ("where", "; ".join(_place(loc) for loc in allegation.locations) or "not stated"),
+            ("when", _when(allegation)),
+            ("said by", "; ".join(said_by) or "—"),
+            ("evidence", ", ".join(sorted({e.kind for e in allegation.evidence})) or "none offered"),
+            ("trigger", f"'{allegation.trigger.text}' {list(allegation.trigger.span)}"),
+            ("rule", f"{allegation.rule} (confidence {allegation.confidence:.2f})"),
+        ]
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for label, value in rows:
+            grid.add_row(label, Text(value))
+        title = f"{allegation.id} · {VIOLATION_LABELS.get(allegation.violation, allegation.violation)}"
+        blocks.append(Panel(grid, title=title, title_align="left", border_style="red"))
+    return Group(Text("Allegations", style="bold underline"), *blocks)
 
 
 def _perpetrator(allegation: Allegation) -> str:
@@ -118,29 +125,35 @@ def _who(claim: Claim) -> str:
     return who
 
 
-def _claims_table(analysis: Analysis) -> Table:
-    table = Table(title="Claims: who says what", show_lines=True, expand=True)
-    for column in ("id", "source", "cue", "content", "hedges", "via", "stance"):
-        table.add_column(column, overflow="fold")
+def _claims_table(analysis: Analysis) -> Group:
+    """Every claim: who (resolved, role, party), the cue, what is claimed, hedges, via, stance."""
+    lines: list[Text] = [Text("Claims: who says what", style="bold underline")]
     for claim in analysis.claims:
-        source = claim.source
-        who = "—" if source is None else source.name
-        if source is not None:
-            details = [d for d in (source.role, source.type, source.party and f"party: {source.party}") if d]
-            if source.resolved_from:
-                details.insert(0, f"from '{source.resolved_from}'")
-            if details:
-                who += "\n" + "; ".join(details)
-        table.add_row(
-            claim.id,
-            Text(who),
-            Text(claim.cue.text if claim.cue else claim.kind),
-            Text(_shorten(claim.content.text)),
-            Text(", ".join(h.text for h in claim.hedges) or "—"),
-            Text(", ".join(claim.via) or "—"),
-            claim.stance,
-        )
-    return table
+        header = Text(f"{claim.id} ", style="bold")
+        header.append(_source_line(claim), style="cyan")
+        header.append(f"  [{claim.kind}, {claim.stance}]", style="dim")
+        lines.append(header)
+        cue = f"{claim.cue.text}: " if claim.cue else ""
+        lines.append(Text(f"    {cue}“{_shorten(claim.content.text)}”"))
+        extras = []
+        if claim.hedges:
+            extras.append("hedges: " + ", ".join(h.text for h in claim.hedges))
+        if claim.via:
+            extras.append("via: " + " → ".join(claim.via))
+        extras.append(f"rule: {claim.rule}")
+        lines.append(Text("    " + " · ".join(extras), style="dim"))
+    return Group(*lines)
+
+
+def _source_line(claim: Claim) -> str:
+    source = claim.source
+    if source is None:
+        return "unattributed (the article's own voice)"
+    who = source.name
+    if source.resolved_from:
+        who += f" (from '{source.resolved_from}')"
+    details = [d for d in (source.role, source.type, source.party and f"party: {source.party}") if d]
+    return who + (f" — {'; '.join(details)}" if details else "")
 
 
 def _flags(analysis: Analysis) -> Panel:

@@ -96,17 +96,19 @@ def _dominant_party(actors: list[PartyMention]) -> str | None:
 
 
 def _merge_unknown(groups: list[_Group]) -> list[_Group]:
-    """A cue with no named actor joins the one named perpetrator of the same violation, if there is one."""
+    """A cue with no named actor, or naming only a generic armed group, joins the one named perpetrator of
+    the same violation, if there is exactly one."""
     by_violation: dict[str, list[_Group]] = defaultdict(list)
     for group in groups:
         by_violation[group.violation].append(group)
     merged: list[_Group] = []
     for violation_groups in by_violation.values():
-        known = [g for g in violation_groups if g.party != UNKNOWN]
-        unknown = [g for g in violation_groups if g.party == UNKNOWN]
+        known = [g for g in violation_groups if g.party not in (UNKNOWN, GENERIC_PARTY)]
+        unknown = [g for g in violation_groups if g.party in (UNKNOWN, GENERIC_PARTY)]
         if len(known) == 1 and unknown:
             for group in unknown:
                 known[0].cues.extend(group.cues)
+                known[0].mentions.extend(group.mentions)
             merged.extend(known)
         else:
             merged.extend(violation_groups)
@@ -121,6 +123,8 @@ def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
     cue_sentences = sorted({c.sentence for c in group.cues})
     spans = [sentences[i] for i in cue_sentences]
     supporting = [c for c in claims if any(_overlaps(_claim_extent(c), s) for s in spans)]
+    # Evidence is often offered in the sentence after the allegation ("Badges ... were found on battlefields").
+    around = sorted({sentences[j] for i in cue_sentences for j in (i - 1, i, i + 1) if 0 <= j < len(sentences)})
     best = max(group.cues, key=lambda c: c.confidence)
     return Allegation(
         id=identifier,
@@ -130,7 +134,7 @@ def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
         locations=_locations(doc, spans),
         time=_time(doc, spans),
         claims=[c.id for c in supporting],
-        evidence=_evidence(text, spans, supporting, doc._.caac_boilerplate or []),
+        evidence=_evidence(text, around, supporting, doc._.caac_boilerplate or []),
         confidence=_confidence(group.cues, supporting),
         rule=best.rule,
         trigger=TextSpan(text=text[best.trigger[0]:best.trigger[1]], span=best.trigger),
@@ -189,12 +193,26 @@ def _precision(value: str) -> str:
     return value if value in {"point", "city", "admin1", "region", "country"} else "city"
 
 
+# A country must carry at least this share of the best-attested country's weight to be kept: a passing
+# comparison ("as it was in Nigeria nine years ago") should not become a place of the allegation.
+COUNTRY_SALIENCE = 0.5
+
+
 def _locations(doc: Doc, spans: list[Span]) -> list[Location]:
-    """Places named where the allegation is made; else the article's main country."""
-    places = [p for p in doc._.caac_places or [] if _is_event_place(p, doc.text)]
-    chosen = [p for p in places if any(s <= p.start and p.end <= e for s, e in spans)]
-    if not chosen:
-        chosen = _main_country_places(places)
+    """Places named where the allegation is made, in the countries the article is about; else the article's
+    main country. A mention in the allegation's sentences weighs twice a mention elsewhere."""
+    party_spans = [m.span for m in doc._.caac_parties or []]
+    places = [p for p in doc._.caac_places or [] if _is_event_place(p, doc.text, party_spans)]
+    in_spans = [p for p in places if any(s <= p.start and p.end <= e for s, e in spans)]
+    weights: Counter[str] = Counter()
+    for match in places:
+        if match.place.country:
+            weights[match.place.country] += 2 if match in in_spans else 1
+    if not weights:
+        return []
+    top = max(weights.values())
+    salient = {country for country, weight in weights.items() if weight >= COUNTRY_SALIENCE * top}
+    chosen = [p for p in in_spans if p.place.country in salient] or _main_country_places(places, weights)
     locations: dict[tuple[str, str | None], Location] = {}
     for match in chosen:
         location = location_from_match(match)
@@ -202,19 +220,20 @@ def _locations(doc: Doc, spans: list[Span]) -> list[Location]:
     return list(locations.values())
 
 
-def _is_event_place(match: object, text: str) -> bool:
+def _is_event_place(match: object, text: str, party_spans: list[Span]) -> bool:
+    """A country, or a capital standing for its government ("Moscow has started..."), counts as where
+    something happened only after a locative word; regions and towns always do."""
     place = match.place  # type: ignore[attr-defined]
-    if place.precision != "country":
+    span = (match.start, match.end)  # type: ignore[attr-defined]
+    names_a_party = any(_overlaps(span, p) for p in party_spans)
+    if place.precision != "country" and not names_a_party:
         return True
-    before = text[max(0, match.start - 60):match.start]  # type: ignore[attr-defined]
+    before = text[max(0, span[0] - 60):span[0]]
     return bool(LOCATIVE.search(before))
 
 
-def _main_country_places(places: list) -> list:
-    counts = Counter(p.place.country for p in places if p.place.country)
-    if not counts:
-        return []
-    country = counts.most_common(1)[0][0]
+def _main_country_places(places: list, weights: Counter[str]) -> list:
+    country = weights.most_common(1)[0][0]
     of_country = [p for p in places if p.place.country == country]
     specific = [p for p in of_country if p.place.precision != "country"]
     return (specific or of_country)[:1]

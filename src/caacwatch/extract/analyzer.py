@@ -6,19 +6,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 
 from spacy.tokens import Doc
 
 from caacwatch import __version__
+from caacwatch.errors import CaacError, E
 from caacwatch.extract.allegations import build_allegations
 from caacwatch.extract.flags import document_flags
 from caacwatch.extract.parties import party_in_text
 from caacwatch.extract.pipeline import MODEL_NAME, build_pipeline, make_doc
 from caacwatch.extract.violations import prefilter
-from caacwatch.errors import CaacError, E
 from caacwatch.records import SCHEMA, Analysis, Claim, Document, ErrorRecord, Location, PipelineInfo, TimeRef
 
 RELEVANCE_THRESHOLD = 0.55
@@ -86,11 +85,7 @@ class Analyzer:
         docs = [self._make_doc(d) for d, ok in zip(batch, passed, strict=True) if ok]
         parsed = iter(self.nlp.pipe(docs))
         for document, ok in zip(batch, passed, strict=True):
-            started = time.perf_counter()
-            if ok:
-                yield self._from_doc(document, next(parsed), started)
-            else:
-                yield self._rejected(document, started)
+            yield self._from_doc(document, next(parsed)) if ok else self._rejected(document)
 
     def _make_doc(self, document: Document) -> Doc:
         return make_doc(
@@ -100,12 +95,13 @@ class Analyzer:
             published=published_date(document),
         )
 
-    def _from_doc(self, document: Document, doc: Doc, started: float) -> Analysis:
+    def _from_doc(self, document: Document, doc: Doc) -> Analysis:
         claims = [_with_party(c) for c in doc._.caac_claims or []]
         places = doc._.caac_places or []
         dates = doc._.caac_dates or []
-        allegations = build_allegations(doc, claims)
-        relevant = any(a.confidence >= RELEVANCE_THRESHOLD for a in allegations)
+        # Allegations below the threshold are too weak to show a monitor; the rest make the document relevant.
+        allegations = [a for a in build_allegations(doc, claims) if a.confidence >= RELEVANCE_THRESHOLD]
+        relevant = bool(allegations)
         return Analysis(
             id=document.id,
             document=document,
@@ -115,25 +111,20 @@ class Analyzer:
             places=[_location(p) for p in places],
             dates=[_timeref(d) for d in dates],
             flags=document_flags(document, claims, allegations, relevant),
-            pipeline=self._info("passed", started),
+            pipeline=self._info("passed"),
         )
 
-    def _rejected(self, document: Document, started: float) -> Analysis:
+    def _rejected(self, document: Document) -> Analysis:
         return Analysis(
             id=document.id,
             document=document,
             relevant=False,
             flags=document_flags(document, [], [], False),
-            pipeline=self._info("rejected", started),
+            pipeline=self._info("rejected"),
         )
 
-    def _info(self, prefilter_result: str, started: float) -> PipelineInfo:
-        return PipelineInfo(
-            caacwatch=__version__,
-            model=self.model,
-            prefilter=prefilter_result,  # type: ignore[arg-type]
-            seconds=round(time.perf_counter() - started, 4),
-        )
+    def _info(self, prefilter_result: str) -> PipelineInfo:
+        return PipelineInfo(caacwatch=__version__, model=self.model, prefilter=prefilter_result)  # type: ignore[arg-type]
 
 
 def _full_text(document: Document) -> str:

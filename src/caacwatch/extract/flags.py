@@ -11,6 +11,7 @@ hedged                   the claims supporting an allegation are hedged ("allege
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from caacwatch.extract.lexicons import party_lexicon
@@ -34,9 +35,13 @@ def document_flags(document: Document, claims: Sequence[Claim], allegations: Seq
     return flags
 
 
+QUESTION = re.compile(r"\?(?=\s|$|[\"'\u201d\u2019])")
+
+
 def is_question_headline(document: Document) -> bool:
+    """A headline that asks ("Russia Recruits Child Soldiers? Officials Accuse...") — anywhere in it."""
     title = document.title or _first_line(document.text)
-    return bool(title) and title.rstrip().endswith("?")
+    return bool(QUESTION.search(title))
 
 
 def _first_line(text: str) -> str:

