@@ -38,7 +38,20 @@ def test_parse_published(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [None, "", "   ", "garbage", "2024-13-01", "2024-02-30", "July 2024", "2024", "05/07/2024", "Monday", "x" * 500]
+    "value",
+    [
+        None,
+        "",
+        "   ",
+        "garbage",
+        "2024-13-01",
+        "2024-02-30",
+        "July 2024",
+        "2024",
+        "05/07/2024",
+        "Monday",
+        "x" * 500,
+    ],
 )
 def test_parse_published_refuses_garbage_and_guesses(value: str | None) -> None:
     assert parse_published(value) is None
@@ -129,7 +142,12 @@ def test_not_dates(text: str) -> None:
 
 def test_to_timeref() -> None:
     ref = to_timeref(single("on 27 July 2024"))
-    assert ref.date == "2024-07-27" and ref.precision == "day" and ref.span == (3, 15) and ref.basis == "explicit"
+    assert (
+        ref.date == "2024-07-27"
+        and ref.precision == "day"
+        and ref.span == (3, 15)
+        and ref.basis == "explicit"
+    )
 
 
 # --- properties --------------------------------------------------------------------------------------------

@@ -96,7 +96,9 @@ def test_city_before_subdivision_of_the_same_name(gaz: Gazetteer) -> None:
 # --- ambiguity and false positives --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Georgia", "Jordan", "Chad", "Niger", "Victoria", "Washington", "Mobile", "Unity", "Bor"])
+@pytest.mark.parametrize(
+    "name", ["Georgia", "Jordan", "Chad", "Niger", "Victoria", "Washington", "Mobile", "Unity", "Bor"]
+)
 def test_word_and_person_names_are_flagged(gaz: Gazetteer, name: str) -> None:
     assert only(gaz, f"They met {name} yesterday.").ambiguous
 
@@ -105,7 +107,9 @@ def test_plain_place_names_are_not_flagged(gaz: Gazetteer) -> None:
     assert not any(m.ambiguous for m in gaz.find("Syria, Yemen, Ukraine, Sudan, Kabul and Mogadishu"))
 
 
-@pytest.mark.parametrize("text", ["a roast turkey", "my friend chad", "georgia peaches", "the police of the city"])
+@pytest.mark.parametrize(
+    "text", ["a roast turkey", "my friend chad", "georgia peaches", "the police of the city"]
+)
 def test_lowercase_words_do_not_match(gaz: Gazetteer, text: str) -> None:
     assert gaz.find(text) == []
 
@@ -208,7 +212,9 @@ def test_curated_subdivision_capitals_resolve_or_have_coordinates() -> None:
 
 def test_invalid_curated_file_raises_e202() -> None:
     with pytest.raises(CaacError) as info:
-        places.load_curated("version: 1\nplaces:\n  - {name: Nowhere, country: XX, lat: 95, lon: 0, precision: city}\n")
+        places.load_curated(
+            "version: 1\nplaces:\n  - {name: Nowhere, country: XX, lat: 95, lon: 0, precision: city}\n"
+        )
     assert info.value.code == "E202"
     assert "Nowhere" in str(info.value)
     with pytest.raises(CaacError):

