@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 
 from caacwatch.extract.lexicons import evidence_patterns, party_lexicon
 from caacwatch.extract.parties import PartyMention
+from caacwatch.extract.places import PlaceMatch, to_location
 from caacwatch.extract.victims import extract_victims
 from caacwatch.extract.violations import ViolationCue
 from caacwatch.records import Allegation, Claim, Evidence, Location, Perpetrator, TextSpan, TimeRef, Victims
@@ -23,7 +24,9 @@ UNKNOWN = "unknown"
 # not as an actor ("Russia has begun...") or an owner ("Ukraine's officials").
 LOCATIVE = re.compile(r"(?i)(?:\b(?:in|near|at|across|inside|outside|throughout|around|into|from|of|to|within|over)"
                       r"\s+(?:the\s+)?(?:[\w'-]+\s+){0,3})$")
-ACCUSED = re.compile(r"(?i)\b(?:accus\w*|blam\w*|condemn\w*|charg\w*)\s+$")
+LOCATIVE_WORD = re.compile(r"(?i)\b(?:in|near|at|across|inside|outside|throughout|around|into|from|within|to)"
+                           r"\s+(?:the\s+)?(?:(?:occupied|northern|southern|eastern|western|central)\s+)?$")
+ACCUSED = re.compile(r"(?i)\b(?:(?:accus\w*|blam\w*|condemn\w*|charg\w*)|blam\w*\s+(?:it\s+|the\s+\w+\s+)?on)\s+$")
 AGENT = re.compile(r"(?i)\bby\s+(?:the\s+)?(?:[\w'-]+\s+){0,2}$")
 
 
@@ -39,7 +42,8 @@ def build_allegations(doc: Doc, claims: Sequence[Claim]) -> list[Allegation]:
     text = doc.text
     sentences = [(s.start_char, s.end_char) for s in doc.sents]
     source_spans = [c.source.span for c in claims if c.source is not None and c.source.span is not None]
-    actors = [m for m in doc._.caac_parties or [] if not _inside_any(m.span, source_spans)]
+    actors = [m for m in doc._.caac_parties or []
+              if not _inside_any(m.span, source_spans) and not _names_a_place(m, text)]
     groups = _group_cues(doc._.caac_cues or [], sentences, actors, text)
     allegations = []
     for number, group in enumerate(groups, start=1):
@@ -59,6 +63,13 @@ def _group_cues(cues: Sequence[ViolationCue], sentences: list[Span], actors: lis
         if mention:
             group.mentions.append(mention)
     return _merge_unknown(list(groups.values()))
+
+
+def _names_a_place(mention: PartyMention, text: str) -> bool:
+    """ "in Pakistan", "from Russia": a party's country name used as a place is not the actor."""
+    if mention.rule != "parties.alias/1":
+        return False
+    return bool(LOCATIVE_WORD.search(text[max(0, mention.start - 30):mention.start]))
 
 
 def _perpetrator_for(cue: ViolationCue, sentences: list[Span], actors: list[PartyMention],
@@ -135,7 +146,7 @@ def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
         time=_time(doc, spans),
         claims=[c.id for c in supporting],
         evidence=_evidence(text, around, supporting, doc._.caac_boilerplate or []),
-        confidence=_confidence(group.cues, supporting),
+        confidence=_confidence(group.cues, supporting, group.party),
         rule=best.rule,
         trigger=TextSpan(text=text[best.trigger[0]:best.trigger[1]], span=best.trigger),
     )
@@ -176,21 +187,9 @@ def _victims(text: str, spans: list[Span]) -> Victims:
     return Victims(count=count, min_age=min_age, max_age=max_age, sex=sex, spans=victim_spans)  # type: ignore[arg-type]
 
 
-def location_from_match(match: object) -> Location:
-    place = match.place  # type: ignore[attr-defined]
-    return Location(
-        name=place.name,
-        admin1=place.admin1,
-        country=place.country,
-        lat=place.lat,
-        lon=place.lon,
-        precision=_precision(place.precision),
-        span=(match.start, match.end),  # type: ignore[attr-defined]
-    )
-
-
-def _precision(value: str) -> str:
-    return value if value in {"point", "city", "admin1", "region", "country"} else "city"
+def location_from_match(match: PlaceMatch) -> Location:
+    location: Location = to_location(match)
+    return location
 
 
 # A country must carry at least this share of the best-attested country's weight to be kept: a passing
@@ -264,8 +263,13 @@ def _evidence(text: str, spans: list[Span], supporting: Sequence[Claim], boilerp
     return sorted(found.values(), key=lambda e: e.span)
 
 
-def _confidence(cues: list[ViolationCue], supporting: Sequence[Claim]) -> float:
-    score = max(c.confidence for c in cues)
+# The guidelines need a party to an armed conflict: with nobody named as the actor, an allegation must be
+# carried by strong cues; a generic "militants" or "gunmen" costs a little.
+PERPETRATOR_PENALTY = {UNKNOWN: 0.3, GENERIC_PARTY: 0.05}
+
+
+def _confidence(cues: list[ViolationCue], supporting: Sequence[Claim], party: str) -> float:
+    score = max(c.confidence for c in cues) - PERPETRATOR_PENALTY.get(party, 0.0)
     score += min(0.1, 0.03 * (len(cues) - 1))
     if any(c.kind != "unattributed" for c in supporting):
         score += 0.05

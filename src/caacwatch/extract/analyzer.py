@@ -13,12 +13,13 @@ from spacy.tokens import Doc
 
 from caacwatch import __version__
 from caacwatch.errors import CaacError, E
-from caacwatch.extract.allegations import build_allegations
+from caacwatch.extract.allegations import build_allegations, location_from_match
+from caacwatch.extract.dates import parse_published, to_timeref
 from caacwatch.extract.flags import document_flags
 from caacwatch.extract.parties import party_in_text
 from caacwatch.extract.pipeline import MODEL_NAME, build_pipeline, make_doc
 from caacwatch.extract.violations import prefilter
-from caacwatch.records import SCHEMA, Analysis, Claim, Document, ErrorRecord, Location, PipelineInfo, TimeRef
+from caacwatch.records import SCHEMA, Analysis, Claim, Document, ErrorRecord, PipelineInfo
 
 RELEVANCE_THRESHOLD = 0.55
 
@@ -108,8 +109,8 @@ class Analyzer:
             relevant=relevant,
             claims=claims,
             allegations=allegations,
-            places=[_location(p) for p in places],
-            dates=[_timeref(d) for d in dates],
+            places=[location_from_match(p) for p in places],
+            dates=[to_timeref(d) for d in dates],
             flags=document_flags(document, claims, allegations, relevant),
             pipeline=self._info("passed"),
         )
@@ -132,8 +133,6 @@ def _full_text(document: Document) -> str:
 
 
 def published_date(document: Document) -> date | None:
-    from caacwatch.extract.dates import parse_published
-
     return parse_published(document.published)
 
 
@@ -146,18 +145,6 @@ def _with_party(claim: Claim) -> Claim:
     if party is None:
         return claim
     return claim.model_copy(update={"source": source.model_copy(update={"party": party})})
-
-
-def _location(match: object) -> Location:
-    from caacwatch.extract.allegations import location_from_match
-
-    return location_from_match(match)
-
-
-def _timeref(mention: object) -> TimeRef:
-    from caacwatch.extract.dates import to_timeref
-
-    return to_timeref(mention)  # type: ignore[arg-type]
 
 
 __all__ = ["SCHEMA", "Analyzer", "RELEVANCE_THRESHOLD", "published_date"]

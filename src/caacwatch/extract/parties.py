@@ -30,9 +30,9 @@ def find_party_mentions(text: str, lexicon: PartyLexicon | None = None) -> list[
         party = lexicon.demonym_to_party[match.group("demonym")]
         candidates.append(PartyMention(match.start(), match.end(), match.group(), party, "parties.demonym_actor/1"))
     for match in lexicon.alias_pattern.finditer(text):
-        party = lexicon.party_of_alias(_normalise_space(match.group()))
-        if party is not None:
-            candidates.append(PartyMention(match.start(), match.end(), match.group(), party, "parties.alias/1"))
+        alias_party = lexicon.party_of_alias(_normalise_space(match.group()))
+        if alias_party is not None:
+            candidates.append(PartyMention(match.start(), match.end(), match.group(), alias_party, "parties.alias/1"))
     return _longest_non_overlapping(candidates)
 
 
