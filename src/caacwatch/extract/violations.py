@@ -121,8 +121,10 @@ def find_violation_cues(
         self_hits = index.bucket(rule.self_targeting) if rule.self_targeting is not None else {}
         trigger_hits = index.bucket(rule.triggers)
         for sentence in sorted((set(self_hits) | set(trigger_hits)) - excluded):
-            found = _first(self_hits.get(sentence)) or _nearest_target(
-                trigger_hits.get(sentence, []), target_hits.get(sentence, []), lexicon.window
+            found = (
+                _first(self_hits.get(sentence))
+                or _nearest_target(trigger_hits.get(sentence, []), target_hits.get(sentence, []), lexicon.window)
+                or _pronoun_target(index, sentence, trigger_hits.get(sentence, []), target_hits.get(sentence - 1))
             )
             if found is None:
                 continue
@@ -188,6 +190,21 @@ def _nearest_target(triggers: list[Span], targets: list[Span], window: int) -> t
             if distance <= window and (best is None or distance < best[0]):
                 best = (distance, trigger, target)
     return None if best is None else (best[1], best[2], False)
+
+
+PRONOUN = re.compile(r"(?i)\b(?:they|them|their|he|him|his|she|her)\b")
+
+
+def _pronoun_target(index: _SentenceIndex, sentence: int, triggers: list[Span],
+                    previous_targets: list[Span] | None) -> tuple[Span, Span, bool] | None:
+    """ "...abducting children. Or forcing them to serve as sex slaves.": a pronoun in the trigger sentence
+    may stand for children named in the sentence before. Scored as a far target (no parse link)."""
+    if not triggers or not previous_targets:
+        return None
+    start, end = index.sentences[sentence]
+    if not PRONOUN.search(index.text, start, end):
+        return None
+    return triggers[0], previous_targets[-1], False
 
 
 def _context_kind(
