@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from caacwatch.extract.lexicons import evidence_patterns, party_lexicon
+from caacwatch.extract.lexicons import evidence_patterns, party_lexicon, violation_lexicon
 from caacwatch.extract.parties import PartyMention
 from caacwatch.extract.places import PlaceMatch, to_location
 from caacwatch.extract.victims import extract_victims
@@ -45,10 +45,23 @@ def build_allegations(doc: Doc, claims: Sequence[Claim]) -> list[Allegation]:
     actors = [m for m in doc._.caac_parties or []
               if not _inside_any(m.span, source_spans) and not _names_a_place(m, text)]
     groups = _group_cues(doc._.caac_cues or [], sentences, actors, text)
+    if conflict_vocabulary(text) < MIN_CONFLICT_TERMS_WITHOUT_PERPETRATOR:
+        groups = [g for g in groups if g.party != UNKNOWN]
     allegations = []
     for number, group in enumerate(groups, start=1):
         allegations.append(_allegation(f"a{number}", group, doc, sentences, claims))
     return allegations
+
+
+# With nobody named as the actor, only an article about an armed conflict can carry an allegation: it must
+# use several different words of war (a wildfire "battle" or a lone "shooting" is crime or disaster news).
+MIN_CONFLICT_TERMS_WITHOUT_PERPETRATOR = 2
+
+
+def conflict_vocabulary(text: str) -> int:
+    """How many distinct conflict-context words (data/violations.yaml, class `conflict`) the text uses."""
+    pattern = violation_lexicon().classes["conflict"]
+    return len({m.group().lower() for m in pattern.finditer(text)})
 
 
 def _group_cues(cues: Sequence[ViolationCue], sentences: list[Span], actors: list[PartyMention],
