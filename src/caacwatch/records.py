@@ -9,7 +9,7 @@ Spans are ``[start, end)`` character offsets into ``Document.text``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,14 +25,7 @@ Violation = Literal[
     "abduction",
     "denial_humanitarian_access",
 ]
-VIOLATIONS: tuple[str, ...] = (
-    "recruitment_use",
-    "killing_maiming",
-    "sexual_violence",
-    "attacks_schools_hospitals",
-    "abduction",
-    "denial_humanitarian_access",
-)
+VIOLATIONS: tuple[str, ...] = get_args(Violation)
 ClaimKind = Literal["direct", "indirect", "according_to", "unattributed"]
 Stance = Literal["accuses", "denies", "confirms", "calls_for_investigation", "reports"]
 SourceType = Literal[

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import islice
+from typing import TypeVar
 
 from spacy.tokens import Doc
 
@@ -22,6 +24,14 @@ from caacwatch.extract.violations import prefilter
 from caacwatch.records import SCHEMA, Analysis, Claim, Document, ErrorRecord, PipelineInfo
 
 RELEVANCE_THRESHOLD = 0.55
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter); itertools.batched needs Python 3.12."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 class Analyzer:
@@ -37,13 +47,7 @@ class Analyzer:
 
     def analyze_many(self, documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[Analysis]:
         """Analyses in input order. Documents the pre-filter rejects skip the parser entirely."""
-        batch: list[Document] = []
-        for document in documents:
-            batch.append(document)
-            if len(batch) >= batch_size:
-                yield from self._analyze_batch(batch)
-                batch = []
-        if batch:
+        for batch in batched(documents, batch_size):
             yield from self._analyze_batch(batch)
 
     def analyze_records(
@@ -54,13 +58,7 @@ class Analyzer:
         Input errors pass through in place. If a batch fails, its documents are retried one by one so only
         the document that fails is reported (with its reason) and the rest of the batch is kept.
         """
-        batch: list[Document | ErrorRecord] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= batch_size:
-                yield from self._records_batch(batch)
-                batch = []
-        if batch:
+        for batch in batched(items, batch_size):
             yield from self._records_batch(batch)
 
     def _records_batch(self, batch: list[Document | ErrorRecord]) -> Iterator[Analysis | ErrorRecord]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal
 
+from caacwatch.extract.numbers import parse_number
+
 if TYPE_CHECKING:
     from caacwatch.records import TimeRef
 
@@ -55,11 +57,6 @@ _MONTH_NUMBERS = {
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
-
 # Month names are matched capitalised only: "may" and "march" are also verbs.
 _MONTH = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?\.?|July?\.?|Aug(?:ust|\.)?"
@@ -443,7 +440,7 @@ def _relative_periods(text: str, published: dt.date | None, max_year: int) -> It
 def _ago(text: str, published: dt.date | None, max_year: int) -> Iterator[DateMention]:
     for m in _AGO.finditer(text):
         raw = m["count"].lower()
-        count = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+        count = parse_number(raw) or 1
         unit = m["unit"].lower()
         value = _shift(published, unit, -count) if published else None
         precision: Precision = unit  # type: ignore[assignment]

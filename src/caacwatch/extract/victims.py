@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from caacwatch.extract.numbers import NUMBER_WORDS, parse_number
+
 Span = tuple[int, int]
 
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "a hundred": 100, "hundred": 100, "a dozen": 12, "dozen": 12,
-}
 FEMALE = {"girl", "girls", "schoolgirl", "schoolgirls", "daughter", "daughters"}
 MALE = {"boy", "boys", "schoolboy", "schoolboys", "son", "sons"}
 
@@ -41,13 +37,6 @@ class VictimFacts:
     max_age: int | None = None
     sex: str = "unknown"
     spans: list[Span] = field(default_factory=list)
-
-
-def parse_number(word: str) -> int | None:
-    word = word.lower().strip()
-    if word.replace(",", "").isdigit():
-        return int(word.replace(",", ""))
-    return NUMBER_WORDS.get(word)
 
 
 def extract_victims(text: str, span: Span) -> VictimFacts:
