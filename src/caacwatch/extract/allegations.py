@@ -214,7 +214,8 @@ def _locations(doc: Doc, spans: list[Span]) -> list[Location]:
     """Places named where the allegation is made, in the countries the article is about; else the article's
     main country. A mention in the allegation's sentences weighs twice a mention elsewhere."""
     party_spans = [m.span for m in doc._.caac_parties or []]
-    places = [p for p in doc._.caac_places or [] if _is_event_place(p, doc.text, party_spans)]
+    text = doc.text  # Doc.text rebuilds the string on each access: read it once
+    places = [p for p in doc._.caac_places or [] if _is_event_place(p, text, party_spans)]
     in_spans = [p for p in places if any(s <= p.start and p.end <= e for s, e in spans)]
     weights: Counter[str] = Counter()
     for match in places:

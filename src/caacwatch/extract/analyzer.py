@@ -80,7 +80,7 @@ class Analyzer:
             return ErrorRecord(id=document.id, error=str(error), code=error.code)
 
     def _analyze_batch(self, batch: list[Document]) -> Iterator[Analysis]:
-        passed = [not self.use_prefilter or prefilter(_full_text(d)) for d in batch]
+        passed = [not self.use_prefilter or prefilter(d.text) for d in batch]
         docs = [self._make_doc(d) for d, ok in zip(batch, passed, strict=True) if ok]
         parsed = iter(self.nlp.pipe(docs))
         for document, ok in zip(batch, passed, strict=True):
@@ -124,10 +124,6 @@ class Analyzer:
 
     def _info(self, prefilter_result: str) -> PipelineInfo:
         return PipelineInfo(caacwatch=__version__, model=self.model, prefilter=prefilter_result)  # type: ignore[arg-type]
-
-
-def _full_text(document: Document) -> str:
-    return f"{document.title}\n{document.text}" if document.title else document.text
 
 
 def published_date(document: Document) -> date | None:

@@ -252,8 +252,9 @@ def _balanced_close(inner: str, closer: str) -> bool:
     return inner.count(opener) > inner.count(closer)
 
 
-def _text_span(doc: Doc, start: int, end: int) -> TextSpan:
-    return TextSpan(text=doc.text[start:end], span=(start, end))
+def _text_span(text: str, start: int, end: int) -> TextSpan:
+    # Takes the text, not the Doc: Doc.text rebuilds the whole string on every access.
+    return TextSpan(text=text[start:end], span=(start, end))
 
 
 # --- units (sentences split at line breaks) ---------------------------------------------------------------------
@@ -1264,7 +1265,7 @@ def _stance(cand: _Candidate, text: str, lex: AttributionLexicon) -> str:
     return base
 
 
-def _hedges(doc: Doc, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpan]:
+def _hedges(doc: Doc, text: str, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpan]:
     ranges: list[tuple[int, int, Where]] = [(cand.content[0], cand.content[1], "content")]
     if cand.cue is not None:
         ranges.append((cand.cue[0], cand.cue[1], "cue"))
@@ -1277,17 +1278,17 @@ def _hedges(doc: Doc, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpa
         if cand.source is not None:
             tail = (_char_range(doc, cand.source.start, cand.source.end)[1], tail[1])
         ranges.append((tail[0], tail[1], "content"))
-    found = set(find_hedges_in_doc(doc, ranges, lex.hedges))
+    found = set(find_hedges_in_doc(doc, ranges, lex.hedges, text=text))
     for start, end, where in ranges:
         if where == "content" and not (cand.kind == "direct" and (start, end) == cand.content):
-            found.update(scare_quotes(doc.text[start:end], start))
+            found.update(scare_quotes(text[start:end], start))
     merged: list[tuple[int, int]] = []
     for s, e in sorted(found):
         if merged and s < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
         else:
             merged.append((s, e))
-    return [_text_span(doc, s, e) for s, e in merged]
+    return [_text_span(text, s, e) for s, e in merged]
 
 
 def _asserts(doc: Doc, unit: _Unit) -> bool:
@@ -1310,7 +1311,7 @@ class _Extractor:
         self.lex = lex
         self.skip_spans = list(skip_spans)
         self.units = _units(doc, skip_spans)
-        self.quotes = _find_quotes(doc.text)
+        self.quotes = _find_quotes(self.text)
         self.reader = _CueReader(doc, self.quotes, lex)
 
     def run(self) -> list[Claim]:
@@ -1503,10 +1504,10 @@ class _Extractor:
         return Claim(
             id=claim_id,
             kind=cast(ClaimKind, cand.kind),
-            cue=_text_span(self.doc, *cand.cue) if cand.cue else None,
+            cue=_text_span(self.text, *cand.cue) if cand.cue else None,
             source=cand.resolved,
-            content=_text_span(self.doc, *content),
-            hedges=_hedges(self.doc, cand, self.lex),
+            content=_text_span(self.text, *content),
+            hedges=_hedges(self.doc, self.text, cand, self.lex),
             via=cand.via,
             stance=cast(Stance, _stance(cand, self.text, self.lex)),
             rule=cand.rule,

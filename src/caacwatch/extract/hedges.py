@@ -79,11 +79,16 @@ def find_hedges_in_doc(
     doc: Doc,
     ranges: Sequence[tuple[int, int, Where]],
     lexicon: HedgeLexicon | None = None,
+    *,
+    text: str | None = None,
 ) -> list[tuple[int, int]]:
-    """Char spans of hedge markers inside each ``(start, end, where)`` range of ``doc.text``."""
+    """Char spans of hedge markers inside each ``(start, end, where)`` range of ``doc.text``.
+
+    Pass ``text`` (= ``doc.text``) when calling in a loop: ``Doc.text`` rebuilds the string on every access.
+    """
     lex = lexicon or hedge_lexicon()
     found: list[tuple[int, int]] = []
-    text = doc.text
+    text = doc.text if text is None else text
     for start, end, where in ranges:
         if end <= start:
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -109,7 +110,8 @@ def find_violation_cues(
     searching sentence by sentence, which matters because the pre-filter runs this on every candidate).
     """
     lexicon = lexicon or violation_lexicon()
-    index = _SentenceIndex(mask_urls(text), sentences, skip_spans)
+    scan = _scan(text, lexicon)
+    index = _SentenceIndex(scan.text, sentences, skip_spans, scan)
     class_hits = {name: index.bucket(pattern) for name, pattern in lexicon.classes.items()}
     party_sentences = {index.sentence_of(start) for start, _ in party_spans} - {None}
     cues: list[ViolationCue] = []
@@ -145,11 +147,43 @@ def find_violation_cues(
     return sorted(cues, key=lambda c: (c.sentence, c.trigger))
 
 
+@dataclass
+class _Scan:
+    """Every match of every pattern of the lexicon in one (URL-masked) text."""
+
+    text: str
+    spans: dict[int, list[Span]]  # id(pattern) -> match spans
+
+
+_SCAN_CACHE: OrderedDict[tuple[int, str], _Scan] = OrderedDict()
+_SCAN_CACHE_SIZE = 8
+
+
+def _scan(text: str, lexicon: ViolationLexicon) -> _Scan:
+    """Scan once per text: the pre-filter and the pipeline component analyse the same text one after the
+    other, so the second call is served from this small cache."""
+    key = (id(lexicon), text)
+    cached = _SCAN_CACHE.get(key)
+    if cached is not None:
+        _SCAN_CACHE.move_to_end(key)
+        return cached
+    masked = mask_urls(text)
+    patterns = list(lexicon.classes.values())
+    for rule in lexicon.rules.values():
+        patterns.extend(p for p in (rule.triggers, rule.self_targeting, rule.exclude) if p is not None)
+    scan = _Scan(masked, {id(p): [m.span() for m in p.finditer(masked)] for p in patterns})
+    _SCAN_CACHE[key] = scan
+    if len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
+        _SCAN_CACHE.popitem(last=False)
+    return scan
+
+
 class _SentenceIndex:
     """Maps text offsets to sentence numbers; boilerplate sentences map to none."""
 
-    def __init__(self, text: str, sentences: Sequence[Span], skip_spans: Sequence[Span]) -> None:
+    def __init__(self, text: str, sentences: Sequence[Span], skip_spans: Sequence[Span], scan: _Scan) -> None:
         self.text = text
+        self.scan = scan
         self.sentences = list(sentences)
         self.starts = [s for s, _ in self.sentences]
         self.skipped = {i for i, span in enumerate(self.sentences) if _overlaps_any(span, skip_spans)}
@@ -162,10 +196,10 @@ class _SentenceIndex:
 
     def bucket(self, pattern: re.Pattern[str]) -> dict[int, list[Span]]:
         hits: dict[int, list[Span]] = {}
-        for match in pattern.finditer(self.text):
-            i = self.sentence_of(match.start())
+        for span in self.scan.spans[id(pattern)]:
+            i = self.sentence_of(span[0])
             if i is not None:
-                hits.setdefault(i, []).append(match.span())
+                hits.setdefault(i, []).append(span)
         return hits
 
 
