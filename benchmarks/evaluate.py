@@ -14,14 +14,12 @@ paths are resolved relative to this script, not the working directory.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -33,66 +31,13 @@ if str(REPO_ROOT / "src") not in sys.path:  # run from a checkout without instal
     sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from caacwatch.evaluate import (  # noqa: E402
+    MissingArticles,
     Report,
     Shortfall,
     compare_minimums,
     format_report,
-    load_labels,
-    score,
+    run_evaluation,
 )
-from caacwatch.records import Document  # noqa: E402
-
-
-class MissingArticles(Exception):
-    """Labelled ids that are not in the articles file."""
-
-
-def labelled_lines(articles_path: Path, ids: Iterable[str]) -> list[str]:
-    """Stream ``articles_path`` and keep the lines of the given ids (all must be there), in file order."""
-    wanted, lines, seen = set(ids), [], set()
-    with articles_path.open(encoding="utf-8") as stream:
-        for line in stream:
-            doc_id = json.loads(line).get("id") if line.strip() else None
-            if doc_id in wanted:
-                lines.append(line)
-                seen.add(doc_id)
-    missing = sorted(wanted - seen)
-    if missing:
-        raise MissingArticles(f"{len(missing)} labelled id(s) not found in {articles_path}: {missing}")
-    return lines
-
-
-def load_documents(articles_path: Path, ids: Iterable[str]) -> tuple[dict[str, Document], dict[str, dict]]:
-    """The labelled articles, ingested as ``caacwatch analyze`` ingests a JSON Lines batch.
-
-    Returns the documents by id, and the error records (as dicts) of lines ingestion refused.
-    """
-    from caacwatch.ingest.jsonl import iter_jsonl
-
-    documents, errors = {}, {}
-    for item in iter_jsonl(io.StringIO("".join(labelled_lines(articles_path, ids)))):
-        if isinstance(item, Document):
-            documents[item.id] = item
-        else:
-            errors[item.id] = item.model_dump(mode="json")
-    return documents, errors
-
-
-def analyze_documents(documents: Mapping[str, Document], batch_size: int = 64) -> dict[str, dict[str, Any]]:
-    """Run the analyzer over the documents; return ``Analysis.to_json_dict()`` keyed by id."""
-    from caacwatch.extract.analyzer import Analyzer
-
-    analyzer = Analyzer()
-    ids = list(documents)
-    analyses = analyzer.analyze_many((documents[doc_id] for doc_id in ids), batch_size=batch_size)
-    return {doc_id: analysis.to_json_dict() for doc_id, analysis in zip(ids, analyses, strict=True)}
-
-
-def run_evaluation(labels_path: Path = DEFAULT_LABELS, articles_path: Path = DEFAULT_ARTICLES) -> Report:
-    """Load labels and articles, analyse the labelled articles and score them."""
-    labels = load_labels(labels_path)
-    documents, errors = load_documents(articles_path, labels)
-    return score({**errors, **analyze_documents(documents)}, labels)
 
 
 def load_minimums(path: Path) -> dict[str, float]:

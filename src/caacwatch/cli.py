@@ -145,14 +145,23 @@ def _progress(total: int | None) -> Iterator:
 
 @app.command()
 def evaluate(
-    labels: Annotated[Path | None, typer.Option(help="dev-labels.jsonl (default: ../shared/corpus/dev-labels.jsonl).")] = None,
-    articles: Annotated[Path | None, typer.Option(help="articles.jsonl (default: ../shared/corpus/articles.jsonl).")] = None,
+    labels: Annotated[Path, typer.Option(help="Labelled articles (JSON Lines, GUIDELINES.md format).")] = Path("../shared/corpus/dev-labels.jsonl"),
+    articles: Annotated[Path, typer.Option(help="The corpus the labelled ids are read from.")] = Path("../shared/corpus/articles.jsonl"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    errors: Annotated[bool, typer.Option("--errors/--no-errors", help="List the documents with errors.")] = True,
 ) -> None:
-    """Score the extractor against labelled articles (relevance, violations, countries, sources)."""
-    from caacwatch.evaluate import run_evaluation
+    """Score the extractor against labelled articles: relevance, violations, countries, sources, perpetrators."""
+    from caacwatch.evaluate import MissingArticles, format_report, run_evaluation
 
-    raise typer.Exit(run_evaluation(labels=labels, articles=articles, as_json=as_json))
+    try:
+        report = run_evaluation(labels, articles)
+    except (CaacError, MissingArticles, OSError) as exc:
+        stderr.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_report(report, show_errors=errors))
 
 
 def main() -> None:

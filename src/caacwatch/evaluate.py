@@ -19,7 +19,8 @@ Scoring rules (all figures are micro-averaged over the labelled documents):
   is predicted, and a predicted IL is then not a false positive.
 * **sources** - recall: a gold source is found when it *fuzzy-matches* (see :func:`names_match`) any
   predicted source name: ``claims[*].source.name``, ``claims[*].source.text`` or ``claims[*].via[*]``.
-* **perpetrators** - recall, same fuzzy rule against ``allegations[*].perpetrator.name`` and ``.party``.
+* **perpetrators** - recall, same fuzzy rule against ``allegations[*].perpetrator.name``, ``.party`` and
+  ``.mentions``.
 * **children_victims** - reported only: the fraction of documents labelled with a number whose largest
   allegation ``victims.count`` equals it.
 
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from caacwatch.errors import CaacError, E
-from caacwatch.records import VIOLATIONS
+from caacwatch.records import VIOLATIONS, Document
 
 __all__ = [
     "Counts",
@@ -431,10 +432,10 @@ def _source_names(claims: Iterable[Mapping[str, Any]]) -> Iterable[str]:
 
 
 def _perpetrator_names(allegations: Iterable[Mapping[str, Any]]) -> Iterable[str]:
-    """``perpetrator.name`` and ``perpetrator.party`` of the allegations."""
+    """``perpetrator.name``, ``.party`` and ``.mentions`` (how the text names it) of the allegations."""
     for allegation in allegations:
         perpetrator = allegation.get("perpetrator") or {}
-        yield from _strings([perpetrator.get("name"), perpetrator.get("party")])
+        yield from _strings([perpetrator.get("name"), perpetrator.get("party"), *perpetrator.get("mentions", [])])
 
 
 def _strings(values: Iterable[Any]) -> list[str]:
@@ -630,3 +631,58 @@ def _error_line(errors: DocErrors) -> str:
         gold, predicted = errors.children_victims
         parts.append(f"children victims {predicted} (gold {gold})")
     return f"- {errors.id}: " + "; ".join(parts)
+
+
+# --- running the analyzer on the labelled articles (spaCy is imported only here, lazily) -------------
+
+
+class MissingArticles(Exception):
+    """Labelled ids that are not in the articles file."""
+
+
+def labelled_lines(articles_path: Path, ids: Iterable[str]) -> list[str]:
+    """Stream ``articles_path`` and keep the lines of the given ids (all must be there), in file order."""
+    wanted, lines, seen = set(ids), [], set()
+    with articles_path.open(encoding="utf-8") as stream:
+        for line in stream:
+            doc_id = json.loads(line).get("id") if line.strip() else None
+            if doc_id in wanted:
+                lines.append(line)
+                seen.add(doc_id)
+    missing = sorted(wanted - seen)
+    if missing:
+        raise MissingArticles(f"{len(missing)} labelled id(s) not found in {articles_path}: {missing}")
+    return lines
+
+
+def load_documents(articles_path: Path, ids: Iterable[str]) -> tuple[dict[str, Document], dict[str, dict]]:
+    """The labelled articles, ingested as ``caacwatch analyze`` ingests a JSON Lines batch.
+
+    Returns the documents by id, and the error records (as dicts) of lines ingestion refused.
+    """
+    from caacwatch.ingest.jsonl import iter_jsonl
+
+    documents, errors = {}, {}
+    for item in iter_jsonl(io.StringIO("".join(labelled_lines(articles_path, ids)))):
+        if isinstance(item, Document):
+            documents[item.id] = item
+        else:
+            errors[item.id] = item.model_dump(mode="json")
+    return documents, errors
+
+
+def analyze_documents(documents: Mapping[str, Document], batch_size: int = 64) -> dict[str, dict[str, Any]]:
+    """Run the analyzer over the documents; return ``Analysis.to_json_dict()`` keyed by id."""
+    from caacwatch.extract.analyzer import Analyzer
+
+    analyzer = Analyzer()
+    ids = list(documents)
+    analyses = analyzer.analyze_many((documents[doc_id] for doc_id in ids), batch_size=batch_size)
+    return {doc_id: analysis.to_json_dict() for doc_id, analysis in zip(ids, analyses, strict=True)}
+
+
+def run_evaluation(labels_path: Path, articles_path: Path) -> Report:
+    """Load labels and articles, analyse the labelled articles and score them."""
+    labels = load_labels(labels_path)
+    documents, errors = load_documents(articles_path, labels)
+    return score({**errors, **analyze_documents(documents)}, labels)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from caacwatch.extract.lexicons import ViolationLexicon, ViolationRule, violation_lexicon
+from caacwatch.extract.lexicons import ViolationLexicon, ViolationRule, party_lexicon, violation_lexicon
 
 Span = tuple[int, int]
 RULE_VERSION = 2
@@ -67,14 +67,24 @@ def prefilter(text: str, lexicon: ViolationLexicon | None = None) -> bool:
 
 
 def _stage_one(text: str, lexicon: ViolationLexicon) -> bool:
+    named_party: bool | None = None  # looked up at most once, and only when a rule needs it
     for rule in lexicon.rules.values():
-        if not _has_context(text, rule, lexicon):
+        if not _has_act_and_target(text, rule, lexicon):
             continue
-        if rule.self_targeting is not None and rule.self_targeting.search(text):
+        if _has_context(text, rule, lexicon):
             return True
-        if rule.triggers.search(text) and any(lexicon.classes[t].search(text) for t in rule.targets):
+        if named_party is None:
+            # The full analysis also takes a named party as conflict context ("abducted by Maoists").
+            named_party = party_lexicon().alias_pattern.search(text) is not None
+        if named_party:
             return True
     return False
+
+
+def _has_act_and_target(text: str, rule: ViolationRule, lexicon: ViolationLexicon) -> bool:
+    if rule.self_targeting is not None and rule.self_targeting.search(text):
+        return True
+    return bool(rule.triggers.search(text)) and any(lexicon.classes[t].search(text) for t in rule.targets)
 
 
 def rough_sentences(text: str) -> list[Span]:
