@@ -121,7 +121,7 @@ class Party:
     conflicts: tuple[str, ...]
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: one cached instance per process, used as a cache key
 class PartyLexicon:
     parties: dict[str, Party]
     alias_pattern: re.Pattern[str]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from caacwatch.extract.lexicons import PartyLexicon, party_lexicon
 
@@ -24,7 +25,16 @@ class PartyMention:
 
 def find_party_mentions(text: str, lexicon: PartyLexicon | None = None) -> list[PartyMention]:
     """Non-overlapping party mentions in text order; a longer mention wins over one inside it."""
-    lexicon = lexicon or party_lexicon()
+    return list(_cached_mentions(text, lexicon or party_lexicon()))
+
+
+@lru_cache(maxsize=512)
+def _cached_mentions(text: str, lexicon: PartyLexicon) -> tuple[PartyMention, ...]:
+    # The pre-filter and the pipeline component look up the same text one after the other.
+    return tuple(_find_party_mentions(text, lexicon))
+
+
+def _find_party_mentions(text: str, lexicon: PartyLexicon) -> list[PartyMention]:
     candidates: list[PartyMention] = []
     for match in lexicon.demonym_pattern.finditer(text):
         party = lexicon.demonym_to_party[match.group("demonym")]

@@ -166,7 +166,8 @@ class _Scan:
 
 
 _SCAN_CACHE: OrderedDict[tuple[int, str], _Scan] = OrderedDict()
-_SCAN_CACHE_SIZE = 8
+# Larger than a batch of the analyzer: the whole batch is pre-filtered before any of it is parsed.
+_SCAN_CACHE_SIZE = 512
 
 
 def _scan(text: str, lexicon: ViolationLexicon) -> _Scan:
