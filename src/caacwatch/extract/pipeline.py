@@ -114,6 +114,8 @@ def syntactically_linked(doc: Doc, trigger: tuple[int, int], target: tuple[int, 
     head, victim = trigger_span.root, target_span.root
     if head.sent != victim.sent:
         return None
+    if _is_agent_of(victim, head):
+        return False
     # Coordination: in "men and boys were rounded up and killed" both "boys" and "killed" are conjuncts;
     # what they share is carried by the first conjunct of each chain.
     for h in {head, _first_conjunct(head)}:
@@ -121,6 +123,21 @@ def syntactically_linked(doc: Doc, trigger: tuple[int, int], target: tuple[int, 
             if h == v or h.is_ancestor(v) or v.is_ancestor(h) or (h.head == v.head and h.head != h):
                 return True
     return False
+
+
+# Verbs whose grammatical subject undergoes the event ("two children died"): the subject is the victim.
+UNDERGOER_VERBS = {"die", "perish", "suffer", "starve", "disappear", "lose"}
+
+
+def _is_agent_of(candidate: Token, verb: Token) -> bool:
+    """ "Students stormed the embassy": the active subject of the act is its agent, not its victim."""
+    subject = _first_conjunct(candidate)
+    return (
+        subject.dep_ == "nsubj"
+        and subject.head == verb
+        and verb.pos_ in {"VERB", "AUX"}
+        and verb.lemma_ not in UNDERGOER_VERBS
+    )
 
 
 def _first_conjunct(token: Token) -> Token:
