@@ -39,7 +39,7 @@ POSITIVES = [
     ("denial_humanitarian_access", "Troops blocked aid convoys carrying food for children in the besieged city."),
     ("denial_humanitarian_access", "The siege has cut off food and medicine, leaving children starving amid the war."),
     ("denial_humanitarian_access", "Soldiers opened fire near an aid distribution site, killing two boys, medics said."),
-    ("denial_humanitarian_access", "Fighting forced agencies to suspend humanitarian operations for 40,000 children."),
+    ("denial_humanitarian_access", "Heavy fighting forced agencies to suspend humanitarian operations for 40,000 children."),
 ]
 
 
