@@ -124,3 +124,13 @@ def test_components_are_registered_and_declare_what_they_set(analyzer: Analyzer,
     assert analysis["attrs"], "components declare the attributes they assign"
     meta = analyzer.nlp.get_pipe_meta(component)
     assert meta.assigns
+
+
+def test_non_english_article_is_recorded_not_misanalysed(analyzer: Analyzer) -> None:
+    text = ("Les rebelles ont enlevé quarante écolières dans le nord du pays, selon les autorités locales. "
+            "Les familles attendent des nouvelles depuis trois jours et l'armée a lancé une opération de "
+            "recherche dans la forêt voisine, ont indiqué des témoins à la presse.")
+    result = analyze(analyzer, text)
+    assert result.document.language == "fr"
+    assert "unsupported_language" in result.flags
+    assert not result.relevant and result.pipeline.prefilter == "rejected"

@@ -25,6 +25,7 @@ FLAG_TEXT = {
     "party_to_conflict_source": "the only sources belong to a party to the same conflict as the accused",
     "no_attributed_source": "nobody is named as the source",
     "hedged": "the supporting claims are hedged",
+    "unsupported_language": "not English: the language is recorded, the text was not analysed",
 }
 
 

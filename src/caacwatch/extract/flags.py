@@ -7,6 +7,7 @@ single_source            all attributed allegations rest on one independent sour
 party_to_conflict_source the only sources belong to a party to the same conflict as the accused
 no_attributed_source     relevant, but nobody is named as saying so
 hedged                   the claims supporting an allegation are hedged ("alleged", "so-called"...)
+unsupported_language     not English: recorded, not analysed (the rules and the model are English)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ OFFICIAL_TYPES = {"official", "government", "military"}
 def document_flags(document: Document, claims: Sequence[Claim], allegations: Sequence[Allegation],
                    relevant: bool) -> list[str]:
     flags: list[str] = []
+    if is_unsupported_language(document):
+        flags.append("unsupported_language")
     if is_question_headline(document):
         flags.append("question_headline")
     if any(b.kind == "representative_image" for b in document.boilerplate):
@@ -36,6 +39,19 @@ def document_flags(document: Document, claims: Sequence[Claim], allegations: Seq
 
 
 QUESTION = re.compile(r"\?(?=\s|$|[\"'\u201d\u2019])")
+
+
+SUPPORTED_LANGUAGES = {"en"}
+# Language identification is unreliable on a line or two; below this length the text is analysed anyway.
+MIN_CHARS_FOR_LANGUAGE = 200
+
+
+def is_unsupported_language(document: Document) -> bool:
+    return (
+        document.language is not None
+        and document.language not in SUPPORTED_LANGUAGES
+        and len(document.text) >= MIN_CHARS_FOR_LANGUAGE
+    )
 
 
 def is_question_headline(document: Document) -> bool:
