@@ -37,11 +37,15 @@ needs to follow up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
-from typing import cast
+from functools import cache, cached_property
+from itertools import accumulate
+from typing import Any, cast
 
+import numpy as np
+from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc, Token
 
 from caacwatch.errors import CaacError, E
@@ -257,6 +261,142 @@ def _text_span(text: str, start: int, end: int) -> TextSpan:
     return TextSpan(text=text[start:end], span=(start, end))
 
 
+# --- the parse, read once per document ----------------------------------------------------------------------------
+
+
+class _TokenTable:
+    """What the token-by-token loops need from one parsed Doc, read once per document.
+
+    Why: spaCy builds a new ``Token`` object on every ``doc[i]``, every step of ``token.children`` and every
+    iteration over a ``Span``, and rebuilds ``Doc.text`` and ``Doc.ents`` on every access. The loops that visit
+    every token of a document (units, headings, cues, "does this unit assert something") use this table
+    instead: ``Doc.text`` and ``Doc.ents`` read once, one ``Doc.to_array`` of attribute IDs, plain lists, and
+    token positions found with numpy on the ID columns (:meth:`positions`). The rules that run once per cue
+    keep using ``Token`` objects (``table.doc[i]``): there are few of them. Every value equals the spaCy
+    attribute it stands for (``idx[i] == doc[i].idx``, ``head[i] == doc[i].head.i``,
+    ``word(i) == doc[i].text``, ...).
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.ids = doc.to_array(list(_TABLE_ATTRS))  # one row per token, one column per _TABLE_ATTRS entry
+        # Doc.text is the tokens and their trailing spaces laid end to end, so Token.idx is a running sum.
+        lengths = self._column("LENGTH").astype(np.int64)
+        starts = np.zeros(len(doc), dtype=np.int64)
+        np.cumsum((lengths + self._column("SPACY").astype(np.int64))[:-1], out=starts[1:])
+        self.idx: list[int] = starts.tolist()
+        self.length: list[int] = lengths.tolist()
+        self.is_space: list[bool] = self._column("IS_SPACE").astype(bool).tolist()
+        self.is_alpha: list[bool] = self._column("IS_ALPHA").astype(bool).tolist()
+        self._children_cache: dict[str, dict[int, list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def _column(self, attr: str) -> Any:
+        return self.ids[:, _TABLE_ATTRS[attr]]
+
+    def word(self, i: int) -> str:
+        """``doc[i].text``."""
+        return self.text[self.idx[i]:self.idx[i] + self.length[i]]
+
+    def end_char(self, i: int) -> int:
+        """``doc[i].idx + len(doc[i].text)``."""
+        return self.idx[i] + self.length[i]
+
+    def text_of(self, start: int, end: int) -> str:
+        """``doc[start:end].text``."""
+        return self.text[self.idx[start]:self.end_char(end - 1)] if end > start else ""
+
+    def positions(self, attr: str, values: Iterable[str]) -> list[int]:
+        """Tokens whose ``attr`` (``"TAG"``, ``"DEP"``, ``"LOWER"``, ``"POS"``, ...) is one of ``values``, in text order.
+
+        Compared as IDs, as spaCy's ``Matcher`` does: the StringStore maps a string to one ID and back.
+        """
+        to_id = POS_IDS.__getitem__ if attr == "POS" else self.doc.vocab.strings.as_int
+        column = self._column(attr)
+        found = np.zeros(len(self), dtype=bool)
+        for value in values:  # a few values each time: cheaper than np.isin
+            found |= column == to_id(value)
+        return found.nonzero()[0].tolist()
+
+    def strings_at(self, attr: str, positions: Sequence[int]) -> list[str]:
+        """The ``attr`` strings (``"LEMMA"``, ...) of the tokens at ``positions``, each distinct ID looked up once."""
+        ids = self._column(attr)[list(positions)].tolist()
+        strings = self.doc.vocab.strings
+        names = {id_: strings[id_] for id_ in set(ids)}
+        return [names[id_] for id_ in ids]
+
+    @cached_property
+    def head(self) -> list[int]:
+        # HEAD is stored relative to the token in an unsigned column: reinterpret it as signed.
+        relative = self._column("HEAD").astype(np.int64)
+        return (np.arange(len(self)) + relative).tolist()
+
+    def heads_with_child(self, deps: Iterable[str]) -> set[int]:
+        """Tokens with a child (in ``token.children``) whose dependency label is one of ``deps``."""
+        head = self.head
+        return {head[i] for i in self.positions("DEP", deps) if head[i] != i}
+
+    def children_with_dep(self, i: int, dep: str) -> list[int]:
+        """``[c.i for c in doc[i].children if c.dep_ == dep]``."""
+        return self._children_by_dep(dep).get(i, [])
+
+    def _children_by_dep(self, dep: str) -> dict[int, list[int]]:
+        """Head -> its children (in text order) with dependency label ``dep``; built once per label."""
+        if dep not in self._children_cache:
+            children: dict[int, list[int]] = {}
+            for i in self.positions("DEP", [dep]):
+                if self.head[i] != i:  # token.children never includes the token itself
+                    children.setdefault(self.head[i], []).append(i)
+            self._children_cache[dep] = children
+        return self._children_cache[dep]
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Token ranges of ``doc.sents``."""
+        doc = self.doc
+        if "sents" in doc.user_hooks or not doc.has_annotation("SENT_START") or not len(self):
+            return [(sent.start, sent.end) for sent in doc.sents]  # spaCy's own hook (or its error)
+        starts = (np.flatnonzero(self._column("SENT_START")[1:] == 1) + 1).tolist()
+        return list(zip([0, *starts], [*starts, len(self)], strict=True))
+
+    @cached_property
+    def alpha_before(self) -> list[int]:
+        """``alpha_before[i]``: how many of the tokens before token ``i`` are alphabetic (``len(doc) + 1`` entries),
+        so that a range's count is one subtraction."""
+        counts = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(self._column("IS_ALPHA").astype(np.int64), out=counts[1:])
+        return counts.tolist()
+
+    def line_breaks(self) -> list[int]:
+        """Whitespace tokens that contain a line break, in text order."""
+        spaces = np.flatnonzero(self._column("IS_SPACE")).tolist()
+        return [i for i in spaces if "\n" in self.word(i)]
+
+    @cached_property
+    def ents(self) -> list[tuple[int, int, str]]:
+        """``(start, end, label)`` of each of ``doc.ents``, in order."""
+        return [(ent.start, ent.end, ent.label_) for ent in self.doc.ents]
+
+    @cached_property
+    def _ent_starts(self) -> list[int]:
+        return [start for start, _, _ in self.ents]
+
+    def ents_within(self, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+        """The entities of ``doc[start:end].ents``: those inside the range, up to the first that runs past it."""
+        ents = self.ents
+        for k in range(bisect_left(self._ent_starts, start), len(ents)):
+            if ents[k][1] > end:
+                return
+            yield ents[k]
+
+
+_TABLE_ATTRS = {name: k for k, name in enumerate(
+    ["LENGTH", "SPACY", "IS_ALPHA", "IS_SPACE", "SENT_START", "LOWER", "LEMMA", "POS", "TAG", "DEP", "HEAD"]
+)}
+
+
 # --- units (sentences split at line breaks) ---------------------------------------------------------------------
 
 
@@ -275,39 +415,40 @@ class _Unit:
         return self.start <= i < self.end
 
 
-def _is_heading(tokens: Sequence[Token]) -> bool:
-    words = [t for t in tokens if t.is_alpha]
-    if not words:
+def _is_heading(table: _TokenTable, start: int, end: int) -> bool:
+    alpha = table.alpha_before
+    if alpha[end] == alpha[start]:  # no word at all
         return True
-    last = tokens[-1].text[-1]  # "X." can be one token
+    last = table.text[table.end_char(end - 1) - 1]  # "X." can be one token
     if last not in _TERMINAL:
         return True
-    long_words = [t for t in words if len(t.text) > 3]
-    title_case = bool(long_words) and sum(t.text[0].isupper() for t in long_words) / len(long_words) >= 0.75
-    return title_case and last in {"?", "!"}
+    if last not in {"?", "!"}:
+        return False  # only a title-case question or exclamation is a heading (checked on these few only)
+    long_words = [table.word(i) for i in range(start, end) if table.is_alpha[i] and table.length[i] > 3]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.75
 
 
-def _units(doc: Doc, skip_spans: Sequence[tuple[int, int]]) -> list[_Unit]:
+def _units(table: _TokenTable, skip_spans: Sequence[tuple[int, int]]) -> list[_Unit]:
+    line_breaks = table.line_breaks()
     ranges: list[tuple[int, int]] = []
-    for sent in doc.sents:
-        begin = sent.start
-        for token in sent:
-            if token.is_space and "\n" in token.text:
-                ranges.append((begin, token.i))
-                begin = token.i + 1
-        ranges.append((begin, sent.end))
+    for sent_start, sent_end in table.sentences():
+        begin = sent_start
+        for i in line_breaks[bisect_left(line_breaks, sent_start):bisect_left(line_breaks, sent_end)]:
+            ranges.append((begin, i))
+            begin = i + 1
+        ranges.append((begin, sent_end))
     units: list[_Unit] = []
+    is_space = table.is_space
     for start, end in ranges:
-        while start < end and doc[start].is_space:
+        while start < end and is_space[start]:
             start += 1
-        while end > start and doc[end - 1].is_space:
+        while end > start and is_space[end - 1]:
             end -= 1
         if start >= end:
             continue
-        tokens = doc[start:end]
-        c0, c1 = tokens.start_char, tokens.end_char
-        skipped = any(s < c1 and c0 < e for s, e in skip_spans)
-        units.append(_Unit(len(units), start, end, c0, c1, _is_heading(list(tokens)), skipped))
+        c0, c1 = table.idx[start], table.end_char(end - 1)
+        skipped = bool(skip_spans) and any(s < c1 and c0 < e for s, e in skip_spans)
+        units.append(_Unit(len(units), start, end, c0, c1, _is_heading(table, start, end), skipped))
     return units
 
 
@@ -339,21 +480,36 @@ _STRAIGHT_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–]))'(?=\w)(?P<inner>[^
 _CURLY_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–]))‘(?P<inner>[^’\n]{1,400}?)’(?!\w)")
 
 
+def _positions_of(char: str, line: str) -> list[int]:
+    found = []
+    at = line.find(char)
+    while at >= 0:
+        found.append(at)
+        at = line.find(char, at + 1)
+    return found
+
+
 def _quotes_in_line(line: str, offset: int) -> list[tuple[int, int]]:
     spans = list(_pair_quotes(line, offset, "“", "”"))
-    straight = [i for i, ch in enumerate(line) if ch == '"']
+    straight = _positions_of('"', line)
     for k in range(0, len(straight), 2):
         inner_start = straight[k] + 1
         inner_end = straight[k + 1] if k + 1 < len(straight) else len(line)
         spans.append((offset + inner_start, offset + inner_end))
-    for pattern in (_STRAIGHT_SINGLE, _CURLY_SINGLE):
-        spans.extend((offset + m.start("inner"), offset + m.end("inner")) for m in pattern.finditer(line))
+    for mark, pattern in (("'", _STRAIGHT_SINGLE), ("‘", _CURLY_SINGLE)):
+        if mark in line:  # a cheap test first: most lines have no single quotation mark
+            spans.extend((offset + m.start("inner"), offset + m.end("inner")) for m in pattern.finditer(line))
     return spans
+
+
+_QUOTE_MARK = re.compile("[“\"'‘]")  # every quotation _quotes_in_line finds opens with one of these
 
 
 def _find_quotes(text: str) -> list[_Quote]:
     quotes = []
     for line in re.finditer(r"[^\n]+", text):
+        if not _QUOTE_MARK.search(line.group()):
+            continue  # a cheap test first: most lines quote nothing
         for start, end in _quotes_in_line(line.group(), line.start()):
             if end > start:
                 quotes.append(_Quote(start, end, len(text[start:end].split())))
@@ -531,10 +687,10 @@ def _subtree_range(token: Token, unit: _Unit) -> tuple[int, int]:
     return left, right
 
 
-def _char_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
+def _char_range(table: _TokenTable, start: int, end: int) -> tuple[int, int]:
     if end <= start:
-        return doc[start].idx, doc[start].idx
-    return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+        return table.idx[start], table.idx[start]
+    return table.idx[start], table.end_char(end - 1)
 
 
 def _right_content(
@@ -675,10 +831,11 @@ _AGENT_NOUN = re.compile(r"(?:er|or|ist|ian|ant|ent|man|woman|men|women|people|o
 
 
 class _CueReader:
-    """Builds candidates for one unit; shared state is the Doc, the quotes and the lexicon."""
+    """Builds candidates for one unit; shared state is the Doc (and its table), the quotes and the lexicon."""
 
-    def __init__(self, doc: Doc, quotes: Sequence[_Quote], lex: AttributionLexicon) -> None:
-        self.doc = doc
+    def __init__(self, table: _TokenTable, quotes: Sequence[_Quote], lex: AttributionLexicon) -> None:
+        self.table = table
+        self.doc = table.doc
         self.quotes = quotes
         self.lex = lex
 
@@ -697,7 +854,7 @@ class _CueReader:
             if before is None:
                 return None
             return _Candidate(
-                kind="indirect", rule=_rule("inversion"), unit=unit, content=_char_range(doc, *before), cue=cue,
+                kind="indirect", rule=_rule("inversion"), unit=unit, content=_char_range(self.table, *before), cue=cue,
                 cue_token=verb.i, source=inverted, entry=entry, negated=negated,
                 stance_region=(cue[0], unit.char_end), claimed_tokens=(verb.i, unit.end),
             )
@@ -720,12 +877,12 @@ class _CueReader:
         if source is None:
             return None
         content_tokens = _right_content(verb, entry, unit, (source.start, source.end), self.lex.verbs)
-        content: tuple[int, int] | None = _char_range(doc, *content_tokens) if content_tokens else None
+        content: tuple[int, int] | None = _char_range(self.table, *content_tokens) if content_tokens else None
         if content is None:
             boundary = _preceded_by_comma(doc, source.start, unit) if source.start < verb.i else None
             left = _left_content(doc, boundary, unit) if boundary is not None else None
             if left is not None:
-                content, rule = _char_range(doc, *left), "indirect_postposed"
+                content, rule = _char_range(self.table, *left), "indirect_postposed"
         if content is None:
             content = self._adjacent_quote(verb, unit, prev, nxt)
         if content is None:
@@ -759,7 +916,7 @@ class _CueReader:
         if said is None:
             return None
         return _Candidate(
-            kind="indirect", rule=_rule("quoted_as_saying"), unit=unit, content=_char_range(self.doc, *said),
+            kind="indirect", rule=_rule("quoted_as_saying"), unit=unit, content=_char_range(self.table, *said),
             cue=(verb.idx, saying.idx + len(saying.text)), cue_token=verb.i, source=_mention_for(subject, unit),
             entry=say_entry, stance_region=(verb.idx, unit.char_end),
         )
@@ -785,7 +942,7 @@ class _CueReader:
         if agent is not None:  # keep the agent ("by the FBI") out of the content when it ends it
             content = (content[0], min(content[1], agent.start - 1)) if agent.start > content[0] else content
         return _Candidate(
-            kind="indirect", rule=_rule("passive"), unit=unit, content=_char_range(doc, *content), cue=cue,
+            kind="indirect", rule=_rule("passive"), unit=unit, content=_char_range(self.table, *content), cue=cue,
             cue_token=verb.i, source=agent, entry=entry, negated=negated, stance_region=(cue[0], unit.char_end),
         )
 
@@ -867,17 +1024,18 @@ _TITLE_WORDS = {"minister", "president", "secretary", "general", "commissioner",
                 "queen", "prince", "leader", "rep", "sen", "gov", "gen", "col", "capt", "lt", "sgt", "pope"}
 
 
-def _person_ent(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+def _person_ent(table: _TokenTable, start: int, end: int) -> tuple[int, int] | None:
     best = None
-    for ent in doc[start:end].ents:
-        if ent.label_ == "PERSON" and ent.start >= start and ent.end <= end:
-            best = (ent.start, ent.end)
+    for ent_start, ent_end, label in table.ents_within(start, end):
+        if label == "PERSON" and ent_start >= start and ent_end <= end:
+            best = (ent_start, ent_end)
     return best
 
 
-def _split_title(doc: Doc, start: int, end: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
+def _split_title(table: _TokenTable, start: int, end: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
     """("Foreign Minister Sergey Lavrov") -> name range, role range ("UNICEF spokesperson James Elder")."""
-    person = _person_ent(doc, start, end)
+    doc = table.doc
+    person = _person_ent(table, start, end)
     if person is not None and person[1] == end and person[0] > start and doc[person[0] - 1].pos_ != "ADP":
         name_start = person[0]
         # NER sometimes swallows the title ("Minister Sergey Lavrov"): move title words out of the name
@@ -912,8 +1070,8 @@ def _role_like(doc: Doc, start: int, end: int) -> bool:
     return doc[start:end].root.pos_ in ("NOUN", "PROPN") and any(t.is_alpha for t in doc[start:end])
 
 
-def _text_of(doc: Doc, start: int, end: int) -> str:
-    return doc[start:end].text if end > start else ""
+def _text_of(table: _TokenTable, start: int, end: int) -> str:
+    return table.text_of(start, end)
 
 
 @dataclass(frozen=True)
@@ -924,24 +1082,25 @@ class _Named:
     gender: str | None
 
 
-def _name_and_role(doc: Doc, mention: _Mention) -> _Named:
+def _name_and_role(table: _TokenTable, mention: _Mention) -> _Named:
+    doc = table.doc
     start, end = mention.start, mention.end
     role_text: str | None = None
     if mention.appos is not None:
         a0, a1 = mention.appos
-        appos_is_name = doc[a0:a1].root.pos_ == "PROPN" and _person_ent(doc, a0, a1) is not None
-        head_is_name = _person_ent(doc, start, end) is not None or doc[start:end].root.pos_ == "PROPN"
+        appos_is_name = doc[a0:a1].root.pos_ == "PROPN" and _person_ent(table, a0, a1) is not None
+        head_is_name = _person_ent(table, start, end) is not None or doc[start:end].root.pos_ == "PROPN"
         if appos_is_name and not head_is_name:  # "the chief executive, John Smith"
-            role_text = _text_of(doc, start, end)
+            role_text = _text_of(table, start, end)
             start, end = a0, a1
         elif _role_like(doc, a0, a1):  # "Lyudmyla Denisova, the Ukrainian parliament commissioner on human rights"
-            role_text = _text_of(doc, a0, a1)
-    person = _person_ent(doc, start, end)
+            role_text = _text_of(table, a0, a1)
+    person = _person_ent(table, start, end)
     if person is not None and person[0] == start and person[1] < end and doc[person[1]].pos_ == "ADP":
         if role_text is None and _role_like(doc, person[1] + 1, end):  # "Tirana Hassan of Human Rights Watch"
-            role_text = _text_of(doc, person[1] + 1, end)
+            role_text = _text_of(table, person[1] + 1, end)
         end = person[1]
-    (n0, n1), title = _split_title(doc, start, end)
+    (n0, n1), title = _split_title(table, start, end)
     gender = None
     if title is not None:
         t0, t1 = title
@@ -949,13 +1108,13 @@ def _name_and_role(doc: Doc, mention: _Mention) -> _Named:
             gender = _HONORIFICS.get(doc[t0].lower_, gender)
             t0 += 1
         if role_text is None and _role_like(doc, t0, t1):
-            role_text = _text_of(doc, t0, t1)
+            role_text = _text_of(table, t0, t1)
     if n1 - n0 > 1 and doc[n0].lower_ in _HONORIFICS:
         gender = _HONORIFICS[doc[n0].lower_]
         n0 += 1
     while n0 < n1 - 1 and doc[n0].pos_ == "DET":
         n0 += 1
-    name = _strip_article(_text_of(doc, n0, n1))
+    name = _strip_article(_text_of(table, n0, n1))
     return _Named(name=name, role=role_text, name_range=(n0, n1), gender=gender)
 
 
@@ -975,7 +1134,8 @@ def _word_type(doc: Doc, start: int, end: int, lex: AttributionLexicon) -> str |
     return None
 
 
-def _source_type(doc: Doc, named: _Named, mention: _Mention, lex: AttributionLexicon) -> str:
+def _source_type(table: _TokenTable, named: _Named, mention: _Mention, lex: AttributionLexicon) -> str:
+    doc = table.doc
     start, end = named.name_range
     text = named.name
     if lex.outlet_of(text) or lex.media_pattern.fullmatch(text.strip()):
@@ -995,7 +1155,7 @@ def _source_type(doc: Doc, named: _Named, mention: _Mention, lex: AttributionLex
         role_type = _word_type_text(head_part, lex)  # "a professor at the LSE": the professor, not the school
         if role_type:
             return "official" if role_type == "government" else role_type
-    person = _person_ent(doc, start, end)
+    person = _person_ent(table, start, end)
     if person is not None and person[1] == end:
         return "person"
     by_word = _word_type(doc, start, end, lex)
@@ -1029,16 +1189,17 @@ def _is_plural(doc: Doc, mention: _Mention, kind: str, lex: AttributionLexicon) 
 class _Resolver:
     """Names sources in text order, resolving pronouns, short names and "the minister" to earlier sources."""
 
-    def __init__(self, doc: Doc, lex: AttributionLexicon) -> None:
-        self.doc = doc
+    def __init__(self, table: _TokenTable, lex: AttributionLexicon) -> None:
+        self.table = table
+        self.doc = table.doc
         self.lex = lex
         self.entities: list[_Entity] = []
 
     def resolve(self, mention: _Mention) -> Source:
         doc = self.doc
         tokens = doc[mention.start:mention.end]
-        text = tokens.text
-        span = (tokens.start_char, tokens.end_char)
+        text = self.table.text_of(mention.start, mention.end)
+        span = _char_range(self.table, mention.start, mention.end)
         first = tokens[0]
         if len(tokens) == 1 and first.pos_ == "PRON":
             entity = self._pronoun(first)
@@ -1047,8 +1208,8 @@ class _Resolver:
             return Source(text=text, span=span, name=text, type="unknown")
         if first.tag_ == "PRP$" and len(tokens) > 1:
             return self._possessive(mention, text, span)
-        named = _name_and_role(doc, mention)
-        kind = _source_type(doc, named, mention, self.lex)
+        named = _name_and_role(self.table, mention)
+        kind = _source_type(self.table, named, mention, self.lex)
         outlet = self.lex.outlet_of(named.name)
         if outlet:  # "the Daily Mail", "Washington Post" -> the canonical outlet name
             named = replace(named, name=outlet)
@@ -1060,13 +1221,21 @@ class _Resolver:
 
     def _earlier_person_ent(self, surname: Token) -> _Entity | None:
         """"Haley said" after "Nikki Haley" was named (not as a source): the full name seen earlier."""
-        for ent in self.doc.ents:
-            if ent.start >= surname.i:
-                break
-            if ent.label_ == "PERSON" and len(ent) >= 2 and ent[-1].text == surname.text:
-                named = _Named(ent.text, None, (ent.start, ent.end), None)
-                return self._register(named, "person", _Mention(ent.start, ent.end))
-        return None
+        full_name = self._first_full_names.get(surname.text)
+        if full_name is None or full_name[0] >= surname.i:
+            return None
+        start, end = full_name
+        named = _Named(self.table.text_of(start, end), None, (start, end), None)
+        return self._register(named, "person", _Mention(start, end))
+
+    @cached_property
+    def _first_full_names(self) -> dict[str, tuple[int, int]]:
+        """Last word -> the first PERSON entity of two or more tokens ending in it (token range)."""
+        first: dict[str, tuple[int, int]] = {}
+        for start, end, label in self.table.ents:
+            if label == "PERSON" and end - start >= 2:
+                first.setdefault(self.table.word(end - 1), (start, end))
+        return first
 
     def register_outlet(self, name: str) -> None:
         if not any(e.name == name for e in self.entities):
@@ -1081,7 +1250,9 @@ class _Resolver:
 
     def _touch(self, entity: _Entity) -> None:
         """Most recent mention last: pronouns look for the latest compatible source."""
-        self.entities.remove(entity)
+        # By identity, which here is the same as list.remove's equality (names are unique among entities)
+        # without calling the dataclass __eq__ on every entity before it.
+        self.entities = [e for e in self.entities if e is not entity]
         self.entities.append(entity)
 
     def _register(self, named: _Named, kind: str, mention: _Mention) -> _Entity:
@@ -1089,7 +1260,7 @@ class _Resolver:
         n0, n1 = named.name_range
         name_tokens = doc[n0:n1]
         person = kind == "person" or (
-            _person_ent(doc, n0, n1) is not None and kind not in _GROUP_TYPES
+            _person_ent(self.table, n0, n1) is not None and kind not in _GROUP_TYPES
         ) or (2 <= len(name_tokens) <= 4 and all(t.pos_ == "PROPN" for t in name_tokens) and named.role is not None
               and kind in ("person", "official", "witness", "military", "un", "ngo"))
         plural = not person and _is_plural(doc, mention, kind, self.lex)
@@ -1128,20 +1299,21 @@ class _Resolver:
 
     def _nearest_ent(self, token: Token, label: str, gender: str | None) -> _Entity | None:
         """No compatible source yet: the nearest entity of ``label`` named before the pronoun (~2 paragraphs)."""
-        for ent in reversed(self.doc.ents):
-            if token.idx - ent.start_char >= 600:
+        table = self.table
+        for start, end, ent_label in reversed(table.ents):
+            if token.idx - table.idx[start] >= 600:
                 break
-            if ent.end <= token.i and ent.label_ == label:
-                named = _Named(_strip_article(ent.text), None, (ent.start, ent.end), gender)
+            if end <= token.i and ent_label == label:
+                named = _Named(_strip_article(table.text_of(start, end)), None, (start, end), gender)
                 kind = "person" if label == "PERSON" else "organisation"
-                return self._register(named, kind, _Mention(ent.start, ent.end))
+                return self._register(named, kind, _Mention(start, end))
         return None
 
     def _possessive(self, mention: _Mention, text: str, span: tuple[int, int]) -> Source:
         """"his office", "its spokesman": name the owner ("Benjamin Netanyahu's office")."""
         doc = self.doc
         owner = self._pronoun(doc[mention.start])
-        rest = _text_of(doc, mention.start + 1, mention.end)
+        rest = _text_of(self.table, mention.start + 1, mention.end)
         kind = _word_type(doc, mention.start + 1, mention.end, self.lex)
         if owner is None:
             return Source(text=text, span=span, name=text, type=cast(SourceType, kind or "unknown"))
@@ -1187,6 +1359,53 @@ def _outside(regions: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     return not any(s < end and start < e for s, e in regions)
 
 
+class _PointCover:
+    """Ranges indexed for "is ``x`` inside ``[start, end)`` of any range but the ``k``-th?" in logarithmic time.
+
+    Sorted by start, the ranges that start at or before ``x`` are a prefix; the two that reach furthest within
+    that prefix decide for any ``k``.
+    """
+
+    def __init__(self, regions: Sequence[tuple[int, int]]) -> None:
+        order = sorted(range(len(regions)), key=lambda k: regions[k][0])
+        self.starts = [regions[k][0] for k in order]
+        self.furthest: list[tuple[int, int]] = []  # (end, which range) reaching furthest in each prefix
+        self.runner_up: list[int] = []  # the furthest end among the prefix's other ranges (-1: none)
+        best_end, best, second_end = -1, -1, -1
+        for k in order:
+            end = regions[k][1]
+            if end > best_end:
+                best_end, best, second_end = end, k, best_end
+            elif end > second_end:
+                second_end = end
+            self.furthest.append((best_end, best))
+            self.runner_up.append(second_end)
+
+    def covered(self, x: int, *, excluding: int) -> bool:
+        prefix = bisect_right(self.starts, x)
+        if prefix == 0:
+            return False
+        best_end, best = self.furthest[prefix - 1]
+        return (best_end if best != excluding else self.runner_up[prefix - 1]) > x
+
+
+class _Regions:
+    """Char ranges indexed for "does any overlap ``[start, end)``?" (``not _outside``) in logarithmic time.
+
+    Sorted by start, the ranges that start before ``end`` are a prefix; one of them overlaps exactly when the
+    furthest end within that prefix lies after ``start``.
+    """
+
+    def __init__(self, regions: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(regions)
+        self.starts = [s for s, _ in ordered]
+        self.furthest_end = list(accumulate((e for _, e in ordered), max))
+
+    def overlap(self, start: int, end: int) -> bool:
+        before_end = bisect_left(self.starts, end)
+        return before_end > 0 and self.furthest_end[before_end - 1] > start
+
+
 def _relays_in(text: str, offset: int, regions: Sequence[tuple[int, int]], lex: AttributionLexicon) -> list[str]:
     """Outlets, media and platforms named in ``text`` (outside ``regions``, i.e. outside sources and content)."""
     found: list[tuple[int, str]] = []
@@ -1196,13 +1415,14 @@ def _relays_in(text: str, offset: int, regions: Sequence[tuple[int, int]], lex: 
     for match in lex.media_pattern.finditer(text):
         if _outside(regions, offset + match.start(), offset + match.end()):
             found.append((match.start(), match.group(0)))
-    for match in lex.platform_pattern.finditer(text):
+    platforms = list(lex.platform_pattern.finditer(text))
+    for match in platforms:
         if _outside(regions, offset + match.start("p"), offset + match.end("p")):
             found.append((match.start(), lex.platform_names[match.group("p")]))
     for match in _INTERVIEW_WITH.finditer(text):
         if _outside(regions, offset + match.start("who"), offset + match.end("who")):
             found.append((match.start(), _strip_article(match.group("who"))))
-    platforms_at = [m.start() for m in lex.platform_pattern.finditer(text)]
+    platforms_at = [m.start() for m in platforms]
     for match in _IN_DOCUMENT.finditer(text):
         on_platform = any(0 <= p - match.end() <= 3 for p in platforms_at)  # "in a post on X": X says it all
         if on_platform or match.group("doc").lower() == "interview":
@@ -1224,16 +1444,28 @@ def _dedupe(names: Iterable[str]) -> list[str]:
 # --- the extractor ----------------------------------------------------------------------------------------------
 
 
-def _covering_quotes(quotes: Sequence[_Quote], start: int, end: int) -> list[_Quote]:
-    return [q for q in quotes if q.start < end and start < q.end]
+class _QuoteIndex:
+    """The quotations (in text order) indexed for "which overlap ``[start, end)``?"."""
+
+    def __init__(self, quotes: Sequence[_Quote]) -> None:
+        self.quotes = quotes
+        self.starts = [q.start for q in quotes]
+        self.longest = max((q.end - q.start for q in quotes), default=0)
+
+    def overlapping(self, start: int, end: int) -> list[_Quote]:
+        """``[q for q in quotes if q.start < end and start < q.end]``, looking only at quotations that start
+        late enough to reach ``start`` (no quotation is longer than ``longest``) and before ``end``."""
+        first = bisect_right(self.starts, start - self.longest)
+        last = bisect_left(self.starts, end)
+        return [q for q in self.quotes[first:last] if start < q.end]
 
 
-def _to_direct(cand: _Candidate, quotes: Sequence[_Quote], text: str) -> _Candidate:
+def _to_direct(cand: _Candidate, quotes: _QuoteIndex, text: str) -> _Candidate:
     """Content that is mostly quotation becomes a direct claim whose content is the quotation."""
     start, end = _clean(text, *cand.content)
     if end <= start:
         return cand
-    inside = [q for q in _covering_quotes(quotes, start, end) if not (q.start <= (cand.cue or (-1, -1))[0] < q.end)]
+    inside = [q for q in quotes.overlapping(start, end) if not (q.start <= (cand.cue or (-1, -1))[0] < q.end)]
     covered = sum(min(end, q.end) - max(start, q.start) for q in inside)
     if not inside or covered < 0.6 * (end - start):
         return cand
@@ -1251,7 +1483,7 @@ def _cut_according(cand: _Candidate, phrases: Sequence[tuple[int, int]], text: s
             end = p_start
         elif p_start <= start < p_end:
             start = p_end
-    return replace(cand, content=(start, end))
+    return cand if (start, end) == cand.content else replace(cand, content=(start, end))
 
 
 def _stance(cand: _Candidate, text: str, lex: AttributionLexicon) -> str:
@@ -1265,20 +1497,20 @@ def _stance(cand: _Candidate, text: str, lex: AttributionLexicon) -> str:
     return base
 
 
-def _hedges(doc: Doc, text: str, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpan]:
+def _hedges(table: _TokenTable, cand: _Candidate, lex: AttributionLexicon) -> list[TextSpan]:
+    text = table.text
     ranges: list[tuple[int, int, Where]] = [(cand.content[0], cand.content[1], "content")]
     if cand.cue is not None:
         ranges.append((cand.cue[0], cand.cue[1], "cue"))
         if cand.cue_token is not None:  # "reportedly said", "allegedly told"
-            for child in doc[cand.cue_token].children:
-                if child.dep_ == "advmod":
-                    ranges.append((child.idx, child.idx + len(child.text), "any"))
+            for child in table.children_with_dep(cand.cue_token, "advmod"):
+                ranges.append((table.idx[child], table.end_char(child), "any"))
     if cand.claimed_tokens is not None:  # the inverted source's tail: "calling for a probe into alleged ..."
-        tail = _char_range(doc, *cand.claimed_tokens)
+        tail = _char_range(table, *cand.claimed_tokens)
         if cand.source is not None:
-            tail = (_char_range(doc, cand.source.start, cand.source.end)[1], tail[1])
+            tail = (_char_range(table, cand.source.start, cand.source.end)[1], tail[1])
         ranges.append((tail[0], tail[1], "content"))
-    found = set(find_hedges_in_doc(doc, ranges, lex.hedges, text=text))
+    found = set(find_hedges_in_doc(table.doc, ranges, lex.hedges, text=text))
     for start, end, where in ranges:
         if where == "content" and not (cand.kind == "direct" and (start, end) == cand.content):
             found.update(scare_quotes(text[start:end], start))
@@ -1291,28 +1523,60 @@ def _hedges(doc: Doc, text: str, cand: _Candidate, lex: AttributionLexicon) -> l
     return [_text_span(text, s, e) for s, e in merged]
 
 
-def _asserts(doc: Doc, unit: _Unit) -> bool:
+@dataclass(frozen=True)
+class _Predicates:
+    """Per document, what :func:`_asserts` looks for, found once on the whole parse."""
+
+    verbs: list[int]  # finite verbs, and participles with an auxiliary ("has been killed"), in text order
+    roots: set[int]
+    with_subject: set[int]
+
+    @classmethod
+    def of(cls, table: _TokenTable) -> _Predicates:
+        with_aux = table.heads_with_child(("aux", "auxpass"))
+        finite = table.positions("TAG", _FINITE)
+        participles = [i for i in table.positions("TAG", ("VBN", "VBG")) if i in with_aux]
+        return cls(
+            verbs=sorted(finite + participles),
+            roots=set(table.positions("DEP", ["ROOT"])),
+            with_subject=table.heads_with_child(_SUBJECTS),
+        )
+
+
+def _asserts(table: _TokenTable, predicates: _Predicates, unit: _Unit) -> bool:
     """A unit "asserts" when it has a finite verb that is the root or has a subject; questions do not."""
-    tokens = doc[unit.start:unit.end]
-    if tokens[-1].text == "?" or sum(t.is_alpha for t in tokens) < 4:
+    alpha = table.alpha_before
+    if table.word(unit.end - 1) == "?" or alpha[unit.end] - alpha[unit.start] < 4:
         return False
-    for token in tokens:
-        if token.tag_ in _FINITE or (token.tag_ in ("VBN", "VBG") and any(c.dep_ in ("aux", "auxpass") for c in token.children)):
-            root_like = token.dep_ == "ROOT" or not unit.has(token.head)
-            if root_like or any(c.dep_ in _SUBJECTS for c in token.children):
-                return True
+    verbs = predicates.verbs
+    for i in verbs[bisect_left(verbs, unit.start):bisect_left(verbs, unit.end)]:
+        root_like = i in predicates.roots or not unit.has(table.head[i])
+        if root_like or i in predicates.with_subject:
+            return True
     return False
+
+
+def _cue_positions(table: _TokenTable, lex: AttributionLexicon) -> list[int]:
+    """The only tokens the unit loop acts on: "according", and verbs whose lemma is a reporting verb (see
+    :func:`_is_cue`), in text order."""
+    verbs = table.positions("POS", ["VERB"])
+    reporting = [i for i, lemma in zip(verbs, table.strings_at("LEMMA", verbs), strict=True) if lemma.lower() in lex.verbs]
+    return sorted(table.positions("LOWER", ["according"]) + reporting)
 
 
 class _Extractor:
     def __init__(self, doc: Doc, skip_spans: Sequence[tuple[int, int]], lex: AttributionLexicon) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.table = _TokenTable(doc)
+        self.text = self.table.text
         self.lex = lex
         self.skip_spans = list(skip_spans)
-        self.units = _units(doc, skip_spans)
+        self.units = _units(self.table, skip_spans)
+        self.unit_starts = [unit.char_start for unit in self.units]
         self.quotes = _find_quotes(self.text)
-        self.reader = _CueReader(doc, self.quotes, lex)
+        self.quote_index = _QuoteIndex(self.quotes)
+        self.reader = _CueReader(self.table, self.quotes, lex)
+        self.cue_positions = _cue_positions(self.table, lex)
 
     def run(self) -> list[Claim]:
         candidates: list[_Candidate] = []
@@ -1339,7 +1603,11 @@ class _Extractor:
         found: list[_Candidate] = []
         according: list[tuple[_Mention, tuple[int, int]]] = []
         owned: tuple[int, int] | None = None
-        for token in doc[unit.start:unit.end]:
+        first, last = bisect_left(self.cue_positions, unit.start), bisect_left(self.cue_positions, unit.end)
+        if first == last:
+            return found  # no cue in this unit (most units)
+        for i in self.cue_positions[first:last]:
+            token = doc[i]
             if token.lower_ == "according":
                 hit = self.reader.according_to(token, unit)
                 if hit is not None:
@@ -1354,8 +1622,8 @@ class _Extractor:
             if cand is not None:
                 found.append(cand)
                 owned = cand.claimed_tokens or owned
-        phrases = [_char_range(doc, *phrase) for _, phrase in according]
-        found = [_to_direct(_cut_according(c, phrases, self.text), self.quotes, self.text) for c in found]
+        phrases = [_char_range(self.table, *phrase) for _, phrase in according]
+        found = [_to_direct(_cut_according(c, phrases, self.text), self.quote_index, self.text) for c in found]
         found = [c for c in found if c.content[1] > c.content[0]]
         attributed = [c for c in found if c.source is not None]
         if according and attributed:
@@ -1367,12 +1635,12 @@ class _Extractor:
         return found
 
     def _relay_name(self, mention: _Mention) -> str:
-        text = _text_of(self.doc, mention.start, mention.end)
+        text = _text_of(self.table, mention.start, mention.end)
         return self.lex.outlet_of(text) or _strip_article(text)
 
     def _according_claim(self, unit: _Unit, mention: _Mention, phrase: tuple[int, int]) -> _Candidate:
         doc = self.doc
-        p_start, p_end = _char_range(doc, *phrase)
+        p_start, p_end = _char_range(self.table, *phrase)
         before = _clean(self.text, unit.char_start, p_start)
         after = _clean(self.text, p_end, unit.char_end)
         content = before if before[1] - before[0] >= after[1] - after[0] else after
@@ -1388,11 +1656,12 @@ class _Extractor:
         """A cue inside another claim's content is a report within a report: keep it only with a named source
         ("Israel said Hezbollah denied it"), never an unnamed passive or a pronoun inside a quotation."""
         kept = []
-        for cand in candidates:
+        contents = _PointCover([c.content for c in candidates])
+        for k, cand in enumerate(candidates):
             if cand.cue is None:
                 kept.append(cand)
                 continue
-            inside = any(o is not cand and o.content[0] <= cand.cue[0] < o.content[1] for o in candidates)
+            inside = contents.covered(cand.cue[0], excluding=k)  # by another candidate's content
             if inside and not self._worth_nesting(cand):
                 continue
             cand.nested = inside
@@ -1411,12 +1680,18 @@ class _Extractor:
         return proper or (cand.entry is not None and cand.entry.stance != "reports")
 
     def _resolve(self, candidates: list[_Candidate]) -> None:
-        resolver = _Resolver(self.doc, self.lex)
+        resolver = _Resolver(self.table, self.lex)
+        in_unit: dict[int, list[_Candidate]] = {}
+        for cand in candidates:
+            in_unit.setdefault(cand.unit.index, []).append(cand)
+        relays_by_unit: dict[int, list[str]] = {}  # the same for every candidate of a unit
         for cand in candidates:
             if cand.source is not None:
                 cand.resolved = resolver.resolve(cand.source)
             if cand.kind != "according_to":
-                cand.via = _dedupe([*cand.via, *self._relays(cand, candidates)])
+                if cand.unit.index not in relays_by_unit:
+                    relays_by_unit[cand.unit.index] = self._relays(cand.unit, in_unit[cand.unit.index])
+                cand.via = _dedupe([*cand.via, *relays_by_unit[cand.unit.index]])
                 if cand.resolved is not None:  # "X said ..., according to the spokesperson" (X itself)
                     own = (cand.resolved.name.lower(), cand.resolved.text.lower())
                     cand.via = [v for v in cand.via if v.lower() != own[0] and v.lower() not in own[1]]
@@ -1439,21 +1714,23 @@ class _Extractor:
                 dropped.append(outer)
         return [c for c in candidates if all(c is not d for d in dropped)]
 
-    def _relays(self, cand: _Candidate, candidates: Sequence[_Candidate]) -> list[str]:
-        unit = cand.unit
-        regions = [c.content for c in candidates if c.unit is unit]
-        for other in candidates:
-            if other.unit is unit and other.source is not None:
-                regions.append(_char_range(self.doc, other.source.start, other.source.end))
+    def _relays(self, unit: _Unit, unit_candidates: Sequence[_Candidate]) -> list[str]:
+        """Relays named in ``unit`` outside the sources and contents of its candidates (``unit_candidates``)."""
+        regions = [c.content for c in unit_candidates]
+        for other in unit_candidates:
+            if other.source is not None:
+                regions.append(_char_range(self.table, other.source.start, other.source.end))
         return _relays_in(self.text[unit.char_start:unit.char_end], unit.char_start, regions, self.lex)
 
     def _continuations(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
         """A quotation with no speaker of its own, right after a direct claim, continues it."""
         extra: list[_Candidate] = []
-        used = [c.content for c in candidates]
+        taken = _Regions([c.content for c in candidates])  # and the contents of ``extra``, as they come
         directs = sorted((c for c in candidates if c.kind == "direct"), key=lambda c: c.content[0])
         for quote in self.quotes:
-            if quote.words < 4 or not _outside(used, quote.start, quote.end):
+            if quote.words < 4 or taken.overlap(quote.start, quote.end):
+                continue
+            if not _outside([c.content for c in extra], quote.start, quote.end):
                 continue
             unit = self._unit_at(quote.start)
             if unit is None or unit.skipped or unit.heading:
@@ -1472,23 +1749,22 @@ class _Extractor:
                 via=list(last.via), nested=False,
             )
             extra.append(cont)
-            used.append(cont.content)
         return extra
 
     def _unit_at(self, char: int) -> _Unit | None:
-        for unit in self.units:
-            if unit.char_start <= char < unit.char_end:
-                return unit
-        return None
+        # Units are disjoint and in text order: only the last one starting at or before ``char`` can hold it.
+        k = bisect_right(self.unit_starts, char) - 1
+        return self.units[k] if k >= 0 and char < self.units[k].char_end else None
 
     def _unattributed(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
-        busy = [c.content for c in candidates] + [c.cue for c in candidates if c.cue]
+        busy = _Regions([c.content for c in candidates] + [c.cue for c in candidates if c.cue])
+        predicates = _Predicates.of(self.table)
         extra = []
         for unit in self.units:
-            if unit.heading or unit.skipped or not _outside(busy, unit.char_start, unit.char_end):
+            if unit.heading or unit.skipped or busy.overlap(unit.char_start, unit.char_end):
                 continue
-            quoted = sum(q.end - q.start for q in _covering_quotes(self.quotes, unit.char_start, unit.char_end))
-            if quoted >= 0.5 * (unit.char_end - unit.char_start) or not _asserts(self.doc, unit):
+            quoted = sum(q.end - q.start for q in self.quote_index.overlapping(unit.char_start, unit.char_end))
+            if quoted >= 0.5 * (unit.char_end - unit.char_start) or not _asserts(self.table, predicates, unit):
                 continue
             content = _clean(self.text, unit.char_start, unit.char_end)
             extra.append(_Candidate(kind="unattributed", rule=_rule("unattributed"), unit=unit, content=content))
@@ -1500,14 +1776,15 @@ class _Extractor:
 
     def _claim(self, claim_id: str, cand: _Candidate) -> Claim:
         content = _clean(self.text, *cand.content)
-        cand = replace(cand, content=content)
+        if content != cand.content:
+            cand = replace(cand, content=content)
         return Claim(
             id=claim_id,
             kind=cast(ClaimKind, cand.kind),
             cue=_text_span(self.text, *cand.cue) if cand.cue else None,
             source=cand.resolved,
             content=_text_span(self.text, *content),
-            hedges=_hedges(self.doc, self.text, cand, self.lex),
+            hedges=_hedges(self.table, cand, self.lex),
             via=cand.via,
             stance=cast(Stance, _stance(cand, self.text, self.lex)),
             rule=cand.rule,

@@ -8,8 +8,8 @@ checked) or in a bare title string (no parse: :func:`headline_hedges`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
@@ -20,6 +20,11 @@ from caacwatch.extract.lexicons import load_data_file
 from caacwatch.records import TextSpan
 
 Where = Literal["cue", "content", "any"]
+WHERE: tuple[Where, ...] = ("cue", "content", "any")
+
+# A hedge is a whole word or phrase: not inside a word, not part of a hyphenated compound.
+_WORD_START = r"(?<![\w-])"
+_WORD_END = r"(?![\w-])"
 
 # Words before "May" that make it the month ("in May", "since May") in an unparsed title.
 _MONTH_CONTEXT = re.compile(r"(?i)(?:in|on|since|of|until|by|last|next|early|late|mid|from|through)\s+$")
@@ -37,9 +42,22 @@ class HedgeRule:
 class HedgeLexicon:
     rules: tuple[HedgeRule, ...]
     version: int = 1
+    # Per ``where``: one regex that matches a text exactly when at least one of the rules for that ``where``
+    # does (see :func:`_screens`). Most claim texts have no hedge at all, and one search rules them out
+    # where a search per rule would cost ~30 times as much. Empty: no screening.
+    screens: Mapping[str, re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def rules_for(self, where: Where) -> Iterable[HedgeRule]:
         return (r for r in self.rules if r.where == "any" or where == "any" or r.where == where)
+
+    def first_possible_match(self, text: str, where: Where) -> int | None:
+        """Where the first match of any rule for ``where`` can start in ``text`` at the earliest; None when no
+        rule matches anywhere in ``text``."""
+        screen = self.screens.get(where)
+        if screen is None:
+            return 0
+        found = screen.search(text)
+        return None if found is None else found.start()
 
 
 @cache
@@ -47,15 +65,36 @@ def hedge_lexicon() -> HedgeLexicon:
     data = load_data_file("hedges.yaml")
     try:
         rules = []
+        sources = []
         for spec in data["hedges"]:
             where = spec.get("where", "any")
-            if where not in ("cue", "content", "any"):
+            if where not in WHERE:
                 raise ValueError(f"bad 'where' {where!r} for {spec['pattern']!r}")
-            pattern = re.compile(rf"(?<![\w-])(?:{spec['pattern']})(?![\w-])", re.IGNORECASE)
+            pattern = re.compile(rf"{_WORD_START}(?:{spec['pattern']}){_WORD_END}", re.IGNORECASE)
             rules.append(HedgeRule(pattern, str(spec["category"]), where, spec.get("tag")))
+            sources.append(str(spec["pattern"]))
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CaacError(E.E202, path="hedges.yaml", reason=str(exc)) from exc
-    return HedgeLexicon(tuple(rules), int(data["version"]))
+    return HedgeLexicon(tuple(rules), int(data["version"]), screens=_screens(rules, sources))
+
+
+def _screens(rules: Sequence[HedgeRule], sources: Sequence[str]) -> dict[str, re.Pattern[str]]:
+    r"""Per ``where``, the alternation of its rules' patterns inside a single pair of word boundaries.
+
+    ``(?<![\w-])(?:A|B)(?![\w-])`` matches somewhere exactly when ``A`` or ``B`` (each with its own
+    boundaries) does; sharing the boundaries makes the regex engine reject a position inside a word once,
+    not once per rule. Patterns with groups are left unscreened: an alternation would renumber a
+    backreference.
+    """
+    if any(rule.pattern.groups for rule in rules):
+        return {}
+    screens: dict[str, re.Pattern[str]] = {}
+    for where in WHERE:
+        chosen = [f"(?:{source})" for rule, source in zip(rules, sources, strict=True)
+                  if rule.where == "any" or where == "any" or rule.where == where]
+        if chosen:
+            screens[where] = re.compile(rf"{_WORD_START}(?:{'|'.join(chosen)}){_WORD_END}", re.IGNORECASE)
+    return screens
 
 
 def _longest_first(found: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -93,13 +132,18 @@ def find_hedges_in_doc(
         if end <= start:
             continue
         chunk = text[start:end]
+        first = lex.first_possible_match(chunk, where)
+        if first is None:
+            continue
         for rule in lex.rules_for(where):
-            for match in rule.pattern.finditer(chunk):
+            # No rule matches before the screen's first match, so scanning from there finds the same matches
+            # (a lookbehind still sees the text before ``first``).
+            for match in rule.pattern.finditer(chunk, first):
                 at = start + match.start()
                 if rule.tag is not None and _tag_at(doc, at) != rule.tag:
                     continue
                 found.append((at, start + match.end()))
-    return _longest_first(found)
+    return _longest_first(found) if found else []
 
 
 # A short quoted term: 'child soldiers', "liberated", ‘terrorists’ (at most four words, no sentence inside).
@@ -111,8 +155,13 @@ _SCARE_QUOTE = re.compile(
 )
 
 
+_QUOTE_MARK = re.compile("['‘“\"]")  # every alternative of _SCARE_QUOTE opens with one of these
+
+
 def scare_quotes(text: str, offset: int = 0, max_words: int = 4) -> list[tuple[int, int]]:
     """Spans (quote marks included) of quoted terms of at most ``max_words`` words."""
+    if not _QUOTE_MARK.search(text):
+        return []  # a cheap test first: most texts quote nothing
     spans = []
     for match in _SCARE_QUOTE.finditer(text):
         inner = next(g for g in match.groups() if g is not None)
