@@ -80,7 +80,8 @@ class Analyzer:
             return ErrorRecord(id=document.id, error=str(error), code=error.code)
 
     def _analyze_batch(self, batch: list[Document]) -> Iterator[Analysis]:
-        passed = [is_supported_language(d) and (not self.use_prefilter or prefilter(d.text)) for d in batch]
+        # The rules and the model are English: other languages are recorded and flagged, not mis-analysed.
+        passed = [not is_unsupported_language(d) and (not self.use_prefilter or prefilter(d.text)) for d in batch]
         docs = [self._make_doc(d) for d, ok in zip(batch, passed, strict=True) if ok]
         parsed = iter(self.nlp.pipe(docs))
         for document, ok in zip(batch, passed, strict=True):
@@ -124,11 +125,6 @@ class Analyzer:
 
     def _info(self, prefilter_result: str) -> PipelineInfo:
         return PipelineInfo(caacwatch=__version__, model=self.model, prefilter=prefilter_result)  # type: ignore[arg-type]
-
-
-def is_supported_language(document: Document) -> bool:
-    """The rules and the model are English: other languages are recorded and flagged, not mis-analysed."""
-    return not is_unsupported_language(document)
 
 
 def published_date(document: Document) -> date | None:
