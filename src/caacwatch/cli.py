@@ -164,6 +164,15 @@ def evaluate(
         sys.stdout.write(format_report(report, show_errors=errors))
 
 
+def _register_monitoring_commands() -> None:
+    from caacwatch.cli_store import register
+
+    register(app)
+
+
+_register_monitoring_commands()
+
+
 def main() -> None:
     app()
 

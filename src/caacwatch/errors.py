@@ -32,6 +32,34 @@ class E(str, Enum):
     E010 = "HTML nesting is deeper than {limit} levels ({what}); refusing to parse a document built to exhaust the parser."
     E011 = "Input {path} is a directory, not a file. Pass one file, '-' for standard input, or a URL."
     E012 = "Could not read {path}: {reason}. Check that the file exists and that you may read it."
+    E013 = (
+        "{what} is not a readable RSS or Atom feed ({reason}). Check that the address is the feed itself, "
+        "not the web page that links to it: open it in a browser and look for <rss> or <feed>."
+    )
+    E014 = (
+        "Feed {what} has {count} entries; only the first {limit} were read and the rest were skipped. "
+        "Raise the entry limit if you need them all, or poll the feed more often."
+    )
+    E015 = (
+        "Feed entry {entry} gave nothing to analyse: {reason}. Open the feed to check the entry; a full-text "
+        "feed, or fetching the entry's link, gives an article to analyse."
+    )
+    E016 = (
+        "Feed entry {entry} could not be read: {reason}. The other entries were read; if the feed was cut off, "
+        "fetch it again."
+    )
+    E017 = (
+        "WARC archive {path} is damaged at byte offset {offset} ({reason}); the records before it were read, "
+        "the rest could not be. Fetch or copy the archive again, or inspect it with `warcio check`."
+    )
+    E018 = (
+        "WARC record {record} at byte offset {offset} in {path} is damaged ({reason}) and was skipped. "
+        "Fetch or copy the archive again, or inspect it with `warcio check`."
+    )
+    E019 = (
+        "Reading {what} failed unexpectedly ({reason}). The other inputs were read; please report this input "
+        "with this message so the reader can be fixed."
+    )
     # batch input (E1xx)
     E101 = "Line {line}: not valid JSON ({reason}). Each line must be one JSON object."
     E102 = "Line {line}: a JSON object with a string field 'text' is required (got {got})."
@@ -49,6 +77,23 @@ class E(str, Enum):
         "Analysis of this document failed unexpectedly ({reason}). The batch went on; please report the "
         "document id with this message so the rule can be fixed."
     )
+    # store (E3xx)
+    E301 = (
+        "Unsupported database URL {url!r}. Use a file path (caacwatch.sqlite3), sqlite:///path.db, "
+        "or postgresql://user:password@host:5432/dbname."
+    )
+    E302 = "Database path {path} is a directory. Give a file name such as {path}/caacwatch.sqlite3."
+    E303 = (
+        "Cannot open the database {url}: {reason}. For PostgreSQL check that the server runs and the "
+        "user, password and database exist; for SQLite that the folder exists and is writable."
+    )
+    E304 = (
+        "Another caacwatch process is writing to {url} (lock held). Wait for it to finish: "
+        "the store takes one writer at a time."
+    )
+    E305 = "No incident with id {id} in {url}. List incidents with `caacwatch incidents --db ...`."
+    E306 = "Invalid date {value!r} for {option}: use YYYY-MM-DD."
+    E307 = "Unknown {what} {value!r}: use one of {choices}."
     E205 = "Labels file not found: {path}. Pass the path of a JSON Lines labels file (one label object a line)."
 
 

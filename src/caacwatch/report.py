@@ -170,3 +170,98 @@ def _flags(analysis: Analysis) -> Panel:
 
 def _shorten(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+INCIDENT_FLAG_TEXT = {
+    "single_source": "rests on a single independent source",
+    "party_to_conflict_only": "every source belongs to a party to the conflict",
+    "contested": "a denial or a retraction exists",
+    "neutral_source": "a neutral source (UN, NGO, witness) reports it",
+}
+
+
+def print_incident(detail: dict, console: Console) -> None:
+    """An incident: what, where, who says so, then the timeline of reports and linking decisions."""
+    console.print(_incident_header(detail))
+    console.print(_incident_sources(detail))
+    console.print(_incident_timeline(detail))
+    if detail["decisions"]:
+        console.print(_incident_decisions(detail))
+
+
+def _incident_header(detail: dict) -> Panel:
+    perpetrators = ", ".join(p["name"] for p in detail["perpetrators"]) or "not named"
+    places = ", ".join(loc["name"] for loc in detail["locations"]) or ", ".join(detail["countries"]) or "unknown"
+    victims = detail["victims"] or {}
+    lines = [
+        Text(f"{VIOLATION_LABELS.get(detail['violation'], detail['violation'])} — incident {detail['id']} ({detail['status']})", style="bold"),
+        Text(f"perpetrator: {perpetrators}"),
+        Text(f"where: {places}"),
+        Text(f"when: {detail['event_date'] or 'date not stated'} ({detail['event_date_precision']}); "
+             f"first reported {detail['first_reported'] or 'unknown'}"),
+        Text(f"children: {_victims_text(victims)}"),
+        Text(f"reports: {detail['document_count']} documents, {detail['independent_sources']} independent source(s)"),
+        Text(detail["summary"], style="italic"),
+    ]
+    lines += [Text(f"⚑ {INCIDENT_FLAG_TEXT.get(f, f)}", style="yellow") for f in detail["flags"]]
+    return Panel(Group(*lines), expand=False)
+
+
+def _victims_text(victims: dict) -> str:
+    parts = []
+    if victims.get("count") is not None:
+        low, high = victims.get("count_range") or [victims["count"], victims["count"]]
+        parts.append(f"{low}" if low == high else f"{low} (reports range {low}–{high})")
+    if victims.get("min_age") is not None or victims.get("max_age") is not None:
+        parts.append(f"ages {victims.get('min_age') or '?'}–{victims.get('max_age') or '?'}")
+    if victims.get("sex") and victims["sex"] != "unknown":
+        parts.append(victims["sex"])
+    return ", ".join(parts) or "no figures stated"
+
+
+def _incident_sources(detail: dict) -> Table:
+    table = Table(title="Who says so", show_lines=False)
+    for column in ("source", "type", "party", "relayed by", "reports"):
+        table.add_column(column)
+    for source in detail["sources"]:
+        table.add_row(
+            Text(source["name"]), source["type"], source["party"] or "", Text(", ".join(source["outlets"])),
+            str(len(source["documents"])),
+        )
+    return table
+
+
+def _incident_timeline(detail: dict) -> Table:
+    table = Table(title="Timeline of reports", show_lines=True)
+    for column in ("date", "report", "role", "what it says"):
+        table.add_column(column)
+    for entry in detail["timeline"]:
+        said = [
+            f"{a['trigger']!r}" + "".join(f"\n  {c['source']['name'] if c.get('source') else 'unattributed'}: {c['content']['text'][:160]}" for c in a["claims"][:2])
+            for a in entry["allegations"]
+        ]
+        if entry["copy_of"]:
+            said.append(f"copy of document {entry['copy_of']}")
+        table.add_row(
+            (entry["date"] or "")[:10] + ("" if entry["date_basis"] == "published" else " (seen)"),
+            Text(", ".join(entry["external_ids"]) + (f"\n{entry['title']}" if entry["title"] else "")),
+            entry["role"],
+            Text("\n".join(said)),
+        )
+    return table
+
+
+def _incident_decisions(detail: dict) -> Table:
+    table = Table(title="Why these reports are one incident")
+    for column in ("action", "document", "score", "reason"):
+        table.add_column(column)
+    for decision in detail["decisions"]:
+        reason = decision["reason"]
+        why = reason.get("why") or ", ".join(f"{k} {v}" for k, v in (reason.get("agreement") or {}).items())
+        if reason.get("shared_terms"):
+            why += "; shared: " + ", ".join(reason["shared_terms"][:5])
+        if reason.get("rule") == "near_duplicate":
+            why = f"near-duplicate of document {reason.get('of_document')}; " + why
+        score = "" if decision["score"] is None else f"{decision['score']:.2f}"
+        table.add_row(decision["action"], str(decision["document"]), score, Text(why))
+    return table

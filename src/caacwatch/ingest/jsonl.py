@@ -46,14 +46,43 @@ def iter_jsonl(
         yield from _iter_stream(stream_or_path, max_line_bytes)
 
 
+def iter_jsonl_lines(
+    stream_or_path: str | os.PathLike[str] | Stream, *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None, Document | ErrorRecord]]:
+    """:func:`iter_jsonl` with each result's line number and raw line: ``(number, raw, result)``.
+
+    ``raw`` is the line's bytes as read, without its line ending (and without a byte-order
+    mark on line 1), kept as the evidence of what the batch said; it is ``None`` for a line
+    over ``max_line_bytes``, which is never held in memory. Same errors as :func:`iter_jsonl`.
+    """
+    if isinstance(stream_or_path, str | os.PathLike):
+        path = Path(stream_or_path)
+        if not path.is_file():
+            raise CaacError(E.E011 if path.is_dir() else E.E001, path=path)
+        with path.open("rb") as stream:
+            yield from _iter_numbered(stream, max_line_bytes)
+    else:
+        yield from _iter_numbered(stream_or_path, max_line_bytes)
+
+
 def _iter_stream(stream: Stream, max_line_bytes: int) -> Iterator[Document | ErrorRecord]:
+    for _number, _raw, result in _iter_numbered(stream, max_line_bytes):
+        yield result
+
+
+def _iter_numbered(stream: Stream, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, Document | ErrorRecord]]:
     for number, line, overlong in _read_lines(stream, max_line_bytes):
         if overlong:
-            yield _error(CaacError(E.E104, line=number, limit=max_line_bytes), _raw_id(line))
+            yield number, None, _error(CaacError(E.E104, line=number, limit=max_line_bytes), _raw_id(line))
             continue
         if not line.strip():
             continue
-        yield _parse_line(number, line)
+        yield number, _raw_line(line), _parse_line(number, line)
+
+
+def _raw_line(line: str | bytes) -> bytes:
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", errors="surrogatepass")
+    return raw.removesuffix(b"\n").removesuffix(b"\r")
 
 
 def _read_lines(stream: Stream, limit: int) -> Iterator[tuple[int, str | bytes, bool]]:

@@ -310,3 +310,16 @@ def detect_headline(text: str, boilerplate: list[Boilerplate] | None = None) -> 
     if any(bp.span[0] <= start < bp.span[1] for bp in boilerplate or ()):
         return None
     return line
+
+
+_ANY_WHITESPACE = re.compile(r"\s+")
+
+
+def text_key(text: str) -> str:
+    """SHA-256 of the normalised text (NFC, whitespace collapsed, trimmed): the store's document key.
+
+    Two inputs whose text differs only in spacing, line breaks or Unicode composition are the
+    same document; their original bytes are kept apart as evidence.
+    """
+    normalised = _ANY_WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return sha256_hex(normalised)

@@ -13,7 +13,9 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -22,6 +24,7 @@ import httpx
 from caacwatch import __version__
 from caacwatch.errors import CaacError, E
 from caacwatch.ingest.html import document_from_html, looks_like_html
+from caacwatch.ingest.items import Original
 from caacwatch.ingest.text import document_from_text
 from caacwatch.records import Document
 
@@ -33,10 +36,10 @@ DEFAULT_MAX_BYTES = 10_000_000
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _TEXT_TYPES = frozenset({"text/plain"})
-_HEADERS = {
-    "User-Agent": f"caacwatch/{__version__} (news monitoring; +https://pypi.org/project/caacwatch/)",
-    "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
-}
+#: Media types a page fetch accepts: what :func:`document_from_body` can read.
+PAGE_TYPES = _HTML_TYPES | _TEXT_TYPES
+PAGE_ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
+_USER_AGENT = f"caacwatch/{__version__} (news monitoring; +https://pypi.org/project/caacwatch/)"
 
 
 # --- address policy --------------------------------------------------------------------------
@@ -119,6 +122,30 @@ class _GuardedTransport(httpx.HTTPTransport):
 
 
 # --- fetching --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A body downloaded through the guarded fetch, with what the server said about it.
+
+    ``body`` is the entity body as the server sent it, after undoing any ``Content-Encoding``
+    (gzip, br...): the bytes a browser would render, capped at ``max_bytes``.
+    """
+
+    requested_url: str
+    final_url: str  # after redirects
+    content_type: str  # the Content-Type header as received ("" when the server sent none)
+    media_type: str  # lower-cased media type of that header ("" when none)
+    charset: str | None
+    body: bytes
+    retrieved_at: datetime  # UTC, when the body was complete
+
+
+class FetchResult(NamedTuple):
+    """A fetched page: the original bytes with their provenance, and the document parsed from them."""
+
+    original: Original
+    document: Document
+
+
 def fetch(
     url: str,
     *,
@@ -141,11 +168,77 @@ def fetch(
     return _fetch(url, allowed=policy, timeout=timeout, max_bytes=max_bytes)
 
 
+def fetch_original(
+    url: str,
+    *,
+    allow_private: bool = False,
+    timeout: float = 15.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    origin: str | None = None,
+) -> FetchResult:
+    """Like :func:`fetch`, and keep the evidence: the body bytes exactly as received.
+
+    ``original.data`` is the body (content-encoding undone), ``original.content_type`` the
+    Content-Type header as received (or the sniffed type when the server sent none),
+    ``original.url`` the final URL after redirects, ``original.retrieved_at`` the UTC time
+    the body was complete and ``original.origin`` is ``origin`` (default: ``url``). The
+    document is the one :func:`fetch` returns, with ``sha256`` the hash of ``original.data``.
+    Same checks and error codes as :func:`fetch`.
+    """
+    policy = _any_address if allow_private else is_public_address
+    response = _fetch_response(url, allowed=policy, timeout=timeout, max_bytes=max_bytes)
+    document = _page_document(response, max_bytes)
+    original = Original(
+        data=response.body,
+        content_type=response.content_type or document.content_type or "",
+        url=response.final_url,
+        retrieved_at=response.retrieved_at,
+        origin=origin if origin is not None else url,
+    )
+    return FetchResult(original, document)
+
+
+def fetch_response(
+    url: str,
+    *,
+    allow_private: bool = False,
+    timeout: float = 15.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    media_types: frozenset[str] | None = PAGE_TYPES,
+    accept: str = PAGE_ACCEPT,
+) -> Response:
+    """Download ``url`` through the same guards as :func:`fetch` without parsing the body.
+
+    For inputs that are not pages (an RSS feed): ``media_types`` lists the Content-Types
+    accepted (E007 for others, checked before the body is read; ``None`` accepts any, for a
+    caller that judges the bytes itself), ``accept`` is the Accept header sent.
+    """
+    policy = _any_address if allow_private else is_public_address
+    return _fetch_response(
+        url, allowed=policy, timeout=timeout, max_bytes=max_bytes, media_types=media_types, accept=accept
+    )
+
+
 def _fetch(url: str, *, allowed: AddressPolicy, timeout: float, max_bytes: int) -> Document:
+    response = _fetch_response(url, allowed=allowed, timeout=timeout, max_bytes=max_bytes)
+    return _page_document(response, max_bytes)
+
+
+def _fetch_response(
+    url: str,
+    *,
+    allowed: AddressPolicy,
+    timeout: float,
+    max_bytes: int,
+    media_types: frozenset[str] | None = PAGE_TYPES,
+    accept: str = PAGE_ACCEPT,
+) -> Response:
+    """The one code path every fetch takes: each hop checked, redirects followed by hand."""
     deadline = time.monotonic() + timeout
     transport = _GuardedTransport(allowed)
+    headers = {"User-Agent": _USER_AGENT, "Accept": accept}
     with httpx.Client(
-        transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False, headers=_HEADERS
+        transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False, headers=headers
     ) as client:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
@@ -154,7 +247,7 @@ def _fetch(url: str, *, allowed: AddressPolicy, timeout: float, max_bytes: int) 
                 with client.stream("GET", current) as response:
                     next_url = _redirect_target(response, current)
                     if next_url is None:
-                        return _read_document(response, url, current, max_bytes, deadline)
+                        return _read_response(response, url, current, max_bytes, deadline, media_types)
             except httpx.TimeoutException as exc:
                 raise CaacError(E.E006, url=current, reason=f"timed out after {timeout:g} s") from exc
             except httpx.HTTPError as exc:
@@ -184,28 +277,64 @@ def _redirect_target(response: httpx.Response, current: str) -> str | None:
     return urljoin(current, location.strip())
 
 
-def _read_document(
-    response: httpx.Response, requested: str, final: str, max_bytes: int, deadline: float
-) -> Document:
+def _read_response(
+    response: httpx.Response,
+    requested: str,
+    final: str,
+    max_bytes: int,
+    deadline: float,
+    media_types: frozenset[str] | None,
+) -> Response:
     if response.status_code >= 300:
         reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         raise CaacError(E.E006, url=final, reason=reason)
-    media_type, charset = _content_type(response.headers.get("content-type", ""))
-    if media_type and media_type not in _HTML_TYPES | _TEXT_TYPES:
+    header = response.headers.get("content-type", "").strip()
+    media_type, charset = content_type_parts(header)
+    if media_types is not None and media_type and media_type not in media_types:
         raise CaacError(E.E007, content_type=media_type, url=final)
     body = _read_capped(response, max_bytes, deadline, final)
-    if not media_type:  # no header at all: decide from the bytes, as a browser would
-        media_type = "text/html" if looks_like_html(body) else "text/plain"
-    if media_type in _HTML_TYPES:
-        document = document_from_html(body, url=final, declared_encoding=charset, max_bytes=max_bytes)
-    else:
-        document = document_from_text(body, url=final, declared_encoding=charset)
-    return document.model_copy(
-        update={"url": requested, "canonical_url": document.canonical_url or final}
+    return Response(
+        requested_url=requested,
+        final_url=final,
+        content_type=header,
+        media_type=media_type,
+        charset=charset,
+        body=body,
+        retrieved_at=datetime.now(UTC),
     )
 
 
-def _content_type(header: str) -> tuple[str, str | None]:
+def _page_document(response: Response, max_bytes: int) -> Document:
+    document = document_from_body(
+        response.body,
+        media_type=response.media_type,
+        charset=response.charset,
+        url=response.final_url,
+        max_bytes=max_bytes,
+    )
+    return document.model_copy(
+        update={"url": response.requested_url, "canonical_url": document.canonical_url or response.final_url}
+    )
+
+
+def document_from_body(
+    body: bytes, *, media_type: str, charset: str | None, url: str | None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Document:
+    """Parse an HTTP body (a fetched page, a WARC payload) as HTML or plain text.
+
+    ``media_type`` and ``charset`` come from the Content-Type header (see
+    :func:`content_type_parts`); without a media type the bytes decide, as a browser would.
+    """
+    if not media_type:
+        media_type = "text/html" if looks_like_html(body) else "text/plain"
+    if media_type in _HTML_TYPES:
+        return document_from_html(body, url=url, declared_encoding=charset, max_bytes=max_bytes)
+    return document_from_text(body, url=url, declared_encoding=charset)
+
+
+def content_type_parts(header: str) -> tuple[str, str | None]:
+    """``("text/html", "utf-8")`` from ``"text/html; charset=UTF-8"``: lower-cased media type
+    (``""`` for an empty header) and the charset parameter, if any."""
     media_type, _, params = header.partition(";")
     charset = None
     for param in params.split(";"):

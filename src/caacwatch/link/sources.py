@@ -1,0 +1,103 @@
+"""Independent sources of an incident: who says so, as opposed to who repeats it.
+
+Ten outlets quoting one ministry are one source; a syndicated copy adds nothing; a ``via``
+chain (the outlet repeating the Daily Mail repeating the commissioner) credits the commissioner
+and lists the others as relays. An outlet counts as a source in its own right only where it
+states the allegation in its own voice, with no one to attribute it to.
+
+Plain Python over the JSON of claims, so the store and the tests share it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NEUTRAL_SOURCE_TYPES = frozenset({"un", "ngo", "witness"})
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+@dataclass(frozen=True)
+class ReportEvidence:
+    """One document's support for an incident."""
+
+    external_ids: tuple[str, ...]
+    story: str  # the canonical document of its near-duplicate group: copies share it
+    outlet: str | None  # the outlet of that canonical document
+    claims: tuple[Mapping[str, Any], ...]  # the claims (records.Claim JSON) behind the allegations
+
+
+@dataclass
+class SourceSummary:
+    key: str
+    name: str
+    type: str
+    party: str | None
+    relays: set[str] = field(default_factory=set)
+    documents: set[str] = field(default_factory=set)
+    stances: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "party": self.party,
+            "outlets": sorted(self.relays),
+            "documents": sorted(self.documents),
+            "stances": sorted(self.stances),
+        }
+
+
+@dataclass(frozen=True)
+class IndependentSources:
+    sources: list[dict[str, Any]]
+    count: int
+    party_to_conflict_only: bool
+    neutral_source: bool
+    denied: bool
+
+
+def source_key(name: str) -> str:
+    """A name folded so "the Israeli military" and "Israeli military's" count once."""
+    key = _LEADING_ARTICLE.sub("", " ".join(name.split())).casefold()
+    return _POSSESSIVE.sub("", key)
+
+
+def independent_sources(reports: Iterable[ReportEvidence]) -> IndependentSources:
+    summaries: dict[str, SourceSummary] = {}
+    for report in reports:
+        for summary, relays in _report_sources(report):
+            existing = summaries.setdefault(summary.key, summary)
+            existing.relays |= relays
+            existing.documents |= set(report.external_ids)
+            existing.stances |= summary.stances
+    ordered = sorted(summaries.values(), key=lambda s: (-len(s.documents), s.key))
+    return IndependentSources(
+        sources=[s.to_json() for s in ordered],
+        count=len(ordered),
+        party_to_conflict_only=bool(ordered) and all(s.party for s in ordered),
+        neutral_source=any(s.type in NEUTRAL_SOURCE_TYPES for s in ordered),
+        denied=any("denies" in s.stances for s in ordered),
+    )
+
+
+def _report_sources(report: ReportEvidence) -> Iterable[tuple[SourceSummary, set[str]]]:
+    attributed = [c for c in report.claims if c.get("source")]
+    outlet_relay = {report.outlet} if report.outlet else set()
+    for claim in attributed:
+        source = claim["source"]
+        summary = SourceSummary(
+            key=source_key(source["name"]),
+            name=source["name"],
+            type=source.get("type") or "unknown",
+            party=source.get("party"),
+            stances={claim.get("stance") or "reports"},
+        )
+        yield summary, outlet_relay | set(claim.get("via") or [])
+    if not attributed:
+        # The outlet says it in its own voice: the story (all its copies) is one source.
+        name = report.outlet or f"story {report.story}"
+        yield SourceSummary(key=f"outlet:{source_key(name)}", name=name, type="outlet", party=None), set()

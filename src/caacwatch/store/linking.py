@@ -1,0 +1,341 @@
+"""Linking stored documents: near-duplicate groups, same-incident clusters, independent sources.
+
+Runs inside the loader's transaction, one document at a time in arrival order, so that a re-run
+after a crash makes the same decisions as a clean run. The decisions themselves are the pure
+functions of :mod:`caacwatch.link`; this module finds candidates with indexed queries and
+records every merge with its reason (:class:`~caacwatch.store.models.LinkDecision`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from caacwatch.link import incidents as rules
+from caacwatch.link import near_duplicates as nd
+from caacwatch.link.sources import ReportEvidence, independent_sources
+from caacwatch.store import models
+from caacwatch.store.writer import full_analysis
+
+_LINKED_ROLES = ("report", "follow_up", "denial", "retraction")
+
+
+@dataclass
+class LinkOutcome:
+    near_duplicate_of: int | None = None
+    created: set[int] = field(default_factory=set)
+    touched: set[int] = field(default_factory=set)
+
+
+def link_document(document: models.Document) -> LinkOutcome:
+    """Group ``document`` with its near-duplicates and put its allegations into incidents."""
+    outcome = LinkOutcome()
+    canonical = _group_near_duplicates(document)
+    outcome.near_duplicate_of = canonical.id if canonical else None
+    if canonical is not None:
+        outcome.touched |= _attach_copy(document, canonical)
+    if document.relevant:
+        analysis = full_analysis(document)
+        retraction = rules.is_retraction(document.text)
+        for allegation in document.allegations.order_by("id"):
+            incident_id, created = _link_allegation(allegation, analysis, canonical, retraction)
+            outcome.touched.add(incident_id)
+            if created:
+                outcome.created.add(incident_id)
+    for incident_id in sorted(outcome.touched):
+        refresh_incident(models.Incident.objects.get(id=incident_id))
+    document.linked_at = timezone.now()
+    document.save(update_fields=["canonical", "duplicate_reason", "minhash", "linked_at"])
+    return outcome
+
+
+# --- near-duplicates -----------------------------------------------------------------------------
+def _group_near_duplicates(document: models.Document) -> models.Document | None:
+    signature = nd.signature(document.text)
+    document.minhash = signature.to_bytes()
+    keys = nd.band_keys(signature)
+    for candidate in _lsh_candidates(keys, exclude=document.id):
+        if not nd.within_published_window(document.published, candidate.published):
+            continue  # the same text a year later is a new report (an anniversary re-run), not a copy
+        similarity = nd.similarity(document.text, candidate.text)
+        if nd.is_near_duplicate(similarity):
+            document.canonical = candidate
+            document.duplicate_reason = nd.reason(similarity)
+            return candidate
+    models.LshBand.objects.bulk_create(
+        [models.LshBand(document=document, band=band, key=key) for band, key in keys]
+    )
+    return None
+
+
+def _lsh_candidates(keys: list[tuple[int, int]], exclude: int) -> Iterable[models.Document]:
+    wanted = set(keys)
+    hits: dict[int, int] = {}
+    for band, key, document_id in models.LshBand.objects.filter(key__in=[k for _, k in keys]).values_list(
+        "band", "key", "document_id"
+    ):
+        if (band, key) in wanted and document_id != exclude:
+            hits[document_id] = hits.get(document_id, 0) + 1
+    # Most shared bands first (the likeliest duplicate), then the oldest: deterministic.
+    for document_id in sorted(hits, key=lambda d: (-hits[d], d)):
+        yield models.Document.objects.get(id=document_id)
+
+
+def _attach_copy(document: models.Document, canonical: models.Document) -> set[int]:
+    touched = set()
+    for row in models.IncidentDocument.objects.filter(document=canonical).order_by("incident_id"):
+        _, created = models.IncidentDocument.objects.get_or_create(
+            incident_id=row.incident_id, document=document, defaults={"role": "copy"}
+        )
+        if created:
+            models.LinkDecision.objects.create(
+                incident_id=row.incident_id,
+                document=document,
+                action="copy",
+                score=None,
+                reason={"rule": "near_duplicate", "of_document": canonical.id, **(document.duplicate_reason or {})},
+            )
+            touched.add(row.incident_id)
+    return touched
+
+
+# --- incidents ----------------------------------------------------------------------------
+def _link_allegation(
+    allegation: models.Allegation,
+    analysis: dict[str, Any],
+    canonical: models.Document | None,
+    retraction: bool,
+) -> tuple[int, bool]:
+    data = allegation.data
+    profile = rules.profile_allegation(data, analysis, _report_day(allegation.document))
+    match = _match_in_copy_group(profile, canonical) or rules.best_match(profile, _candidates(profile))
+    if match is None:
+        incident = _open_incident(allegation, profile)
+        _record(incident, allegation, "created", None, _opening_reason(profile))
+        created = True
+    else:
+        incident = models.Incident.objects.get(id=match[0])
+        incident.profile = rules.absorb(incident.profile, profile)
+        incident.save(update_fields=["profile"])
+        _set_countries(incident, profile.countries)
+        _record(incident, allegation, "joined", match[1].score, match[1].reason)
+        created = False
+    allegation.incident = incident
+    allegation.role = _role(allegation, incident, retraction, created)
+    allegation.save(update_fields=["incident", "role"])
+    models.IncidentDocument.objects.get_or_create(
+        incident=incident, document=allegation.document, defaults={"role": allegation.role}
+    )
+    return incident.id, created
+
+
+def _match_in_copy_group(
+    profile: rules.AllegationProfile, canonical: models.Document | None
+) -> tuple[int, rules.Match] | None:
+    """A copy's allegation joins the incident its canonical document reported, if the violation agrees."""
+    if canonical is None:
+        return None
+    candidates = models.Incident.objects.filter(
+        violation=profile.violation, document_rows__document=canonical
+    ).order_by("id")
+    scored = [(i.id, rules.score(profile, i.profile)) for i in candidates]
+    scored = [(i, m) for i, m in scored if m is not None]
+    if not scored:
+        return None
+    incident_id, match = max(scored, key=lambda im: (im[1].score, -im[0]))
+    reason = {**match.reason, "rule": "near_duplicate", "of_document": canonical.id}
+    return incident_id, rules.Match(score=match.score, reason=reason)
+
+
+def _candidates(profile: rules.AllegationProfile) -> Iterable[tuple[int, dict[str, Any]]]:
+    query = models.Incident.objects.filter(violation=profile.violation)
+    if profile.countries:
+        query = query.filter(
+            Q(country_rows__country__in=sorted(profile.countries)) | Q(country_rows__isnull=True)
+        )
+    if profile.date is not None:
+        window = timedelta(days=rules.load_rules().candidate_window_days)
+        since = profile.date - window
+        query = query.filter(Q(last_reported__isnull=True) | Q(last_reported__date__gte=since))
+    return query.distinct().order_by("id").values_list("id", "profile").iterator(chunk_size=500)
+
+
+def _open_incident(allegation: models.Allegation, profile: rules.AllegationProfile) -> models.Incident:
+    incident = models.Incident.objects.create(
+        violation=allegation.violation, profile=rules.new_incident_profile(profile)
+    )
+    _set_countries(incident, profile.countries)
+    return incident
+
+
+def _set_countries(incident: models.Incident, countries: Iterable[str]) -> None:
+    for country in sorted(countries):
+        models.IncidentCountry.objects.get_or_create(incident=incident, country=country)
+
+
+def _record(incident: models.Incident, allegation: models.Allegation, action: str, score: float | None, reason: dict) -> None:
+    models.LinkDecision.objects.create(
+        incident=incident,
+        allegation=allegation,
+        document=allegation.document,
+        action=action,
+        score=score,
+        reason=reason,
+    )
+
+
+def _opening_reason(profile: rules.AllegationProfile) -> dict[str, Any]:
+    return {
+        "rule": f"linking/v{rules.load_rules().version}",
+        "why": "no stored incident of this violation matched (place, time, perpetrator, text)",
+        "countries": sorted(profile.countries),
+    }
+
+
+def _role(allegation: models.Allegation, incident: models.Incident, retraction: bool, created: bool) -> str:
+    if retraction:
+        return "retraction"
+    claims = {c["id"]: c for c in allegation.document.analysis.get("claims", [])}
+    if any(claims.get(cid, {}).get("stance") == "denies" for cid in allegation.data.get("claims", [])):
+        return "denial"
+    if not created and incident.first_reported is not None:
+        reported = allegation.document.report_date
+        if reported - incident.first_reported > timedelta(days=rules.load_rules().follow_up_after_days):
+            return "follow_up"
+    return "report"
+
+
+def _report_day(document: models.Document) -> date | None:
+    return document.published.date() if document.published else None
+
+
+# --- incident aggregates ---------------------------------------------------------------------
+def refresh_incident(incident: models.Incident) -> None:
+    """Recompute what an incident shows from its members: documents, sources, flags, places."""
+    allegations = list(
+        incident.allegations.select_related("document").order_by("document__first_seen", "document_id", "id")
+    )
+    doc_rows = list(incident.document_rows.select_related("document"))
+    documents = [row.document for row in doc_rows]
+    report_dates = [d.report_date for d in documents]
+    sources = independent_sources(_evidence(allegations, doc_rows))
+    contested = sources.denied or any(a.role in ("denial", "retraction") for a in allegations)
+    incident.document_count = len(documents)
+    incident.first_reported = min(report_dates) if report_dates else None
+    incident.last_reported = max(report_dates) if report_dates else None
+    incident.perpetrators = _perpetrators(allegations)
+    incident.perpetrator = incident.perpetrators[0]["party"] if incident.perpetrators else None
+    incident.locations = _locations(allegations)
+    incident.admin1 = sorted({loc["admin1"] or loc["name"] for loc in incident.locations if loc["precision"] == "admin1" or loc.get("admin1")})
+    incident.victims = _victims(allegations)
+    incident.event_date, incident.event_date_precision = _event_date(allegations)
+    incident.sources = sources.sources
+    incident.independent_sources = sources.count
+    incident.single_source = sources.count <= 1
+    incident.party_to_conflict_only = sources.party_to_conflict_only
+    incident.contested = contested
+    incident.neutral_source = sources.neutral_source
+    incident.flags = [
+        name
+        for name, on in (
+            ("single_source", incident.single_source),
+            ("party_to_conflict_only", incident.party_to_conflict_only),
+            ("contested", incident.contested),
+            ("neutral_source", incident.neutral_source),
+        )
+        if on
+    ]
+    incident.summary = _summary(allegations[0]) if allegations else incident.summary
+    incident.updated_at = timezone.now()
+    incident.save()
+
+
+def _evidence(allegations: list[models.Allegation], doc_rows: list[models.IncidentDocument]) -> list[ReportEvidence]:
+    claims_by_doc: dict[int, list[dict]] = {}
+    for allegation in allegations:
+        by_id = {c["id"]: c for c in allegation.document.analysis.get("claims", [])}
+        wanted = [by_id[c] for c in allegation.data.get("claims", []) if c in by_id]
+        claims_by_doc.setdefault(allegation.document_id, []).extend(wanted)
+    external = _external_ids([row.document_id for row in doc_rows])
+    evidence = []
+    for row in sorted(doc_rows, key=lambda r: r.document_id):
+        document = row.document
+        story = document.canonical if document.canonical_id else document
+        evidence.append(
+            ReportEvidence(
+                external_ids=tuple(external.get(document.id, [])),
+                story=str(story.id),
+                outlet=story.outlet,
+                claims=tuple(claims_by_doc.get(document.id, [])),
+            )
+        )
+    return evidence
+
+
+def _external_ids(document_ids: list[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {}
+    for document_id, external_id in (
+        models.Report.objects.filter(document_id__in=document_ids).order_by("id").values_list("document_id", "external_id")
+    ):
+        result.setdefault(document_id, []).append(external_id)
+    return result
+
+
+def _perpetrators(allegations: list[models.Allegation]) -> list[dict[str, Any]]:
+    counts: dict[tuple, int] = {}
+    for a in allegations:
+        if a.perpetrator_name:
+            key = (a.perpetrator_party or a.perpetrator_name, a.perpetrator_name, a.perpetrator_type)
+            counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts, key=lambda k: (-counts[k], k[0]))
+    return [{"party": p, "name": n, "type": t, "reports": counts[(p, n, t)]} for p, n, t in ordered]
+
+
+def _locations(allegations: list[models.Allegation]) -> list[dict[str, Any]]:
+    seen: dict[tuple, dict[str, Any]] = {}
+    for a in allegations:
+        for loc in a.data.get("locations", []):
+            key = (loc["name"], loc.get("country"))
+            if key not in seen:
+                seen[key] = {k: loc.get(k) for k in ("name", "admin1", "country", "lat", "lon", "precision")}
+    return list(seen.values())
+
+
+def _victims(allegations: list[models.Allegation]) -> dict[str, Any]:
+    """Counts as reported; the incident keeps the lowest figure and the range (conservative)."""
+    counts = sorted({a.victims_count for a in allegations if a.victims_count is not None})
+    min_ages = [a.victims_min_age for a in allegations if a.victims_min_age is not None]
+    max_ages = [a.victims_max_age for a in allegations if a.victims_max_age is not None]
+    sexes = {a.victims_sex for a in allegations} - {"unknown"}
+    return {
+        "count": counts[0] if counts else None,
+        "count_range": [counts[0], counts[-1]] if counts else None,
+        "min_age": min(min_ages) if min_ages else None,
+        "max_age": max(max_ages) if max_ages else None,
+        "sex": sexes.pop() if len(sexes) == 1 else ("mixed" if sexes else "unknown"),
+    }
+
+
+_PRECISION_ORDER = {"day": 0, "week": 1, "month": 2}
+
+
+def _event_date(allegations: list[models.Allegation]) -> tuple[date | None, str]:
+    dated = [a for a in allegations if a.event_date is not None and a.event_date_precision in _PRECISION_ORDER]
+    if not dated:
+        return None, "unknown"
+    best = min(dated, key=lambda a: (_PRECISION_ORDER[a.event_date_precision], a.event_date))
+    return best.event_date, best.event_date_precision
+
+
+def _summary(allegation: models.Allegation) -> str:
+    """The sentence that carries the allegation's trigger, from its document."""
+    text = allegation.document.text
+    start = max(text.rfind(". ", 0, allegation.trigger_start), text.rfind("\n", 0, allegation.trigger_start))
+    end_candidates = [i for i in (text.find(". ", allegation.trigger_end), text.find("\n", allegation.trigger_end)) if i != -1]
+    end = min(end_candidates) + 1 if end_candidates else len(text)
+    return text[start + 1 : end].strip()[:500]
