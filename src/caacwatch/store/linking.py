@@ -65,7 +65,7 @@ def _group_near_duplicates(document: models.Document) -> models.Document | None:
         similarity = nd.similarity(document.text, candidate.text)
         if nd.is_near_duplicate(similarity):
             document.canonical = candidate
-            document.duplicate_reason = nd.reason(similarity)
+            document.duplicate_reason = {**nd.reason(similarity), "parameters": nd.PARAMETERS}
             return candidate
     models.LshBand.objects.bulk_create(
         [models.LshBand(document=document, band=band, key=key) for band, key in keys]
