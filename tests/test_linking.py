@@ -146,3 +146,14 @@ def test_denials_are_seen():
 
 def test_source_key_folds_articles_and_possessives():
     assert source_key("the Israeli military's") == source_key("Israeli military") == "israeli military"
+
+
+def test_officials_of_one_party_are_one_independent_source():
+    reports = [
+        ReportEvidence(("a",), "1", "Wire", (_claim("Israel Defense Forces", "military", "Israel"),)),
+        ReportEvidence(("b",), "2", "Daily", (_claim("Benjamin Netanyahu", "official", "Israel"),)),
+        ReportEvidence(("c",), "3", "Daily", (_claim("Adeeb Safadi", "witness"),)),
+    ]
+    result = independent_sources(reports)
+    assert len(result.sources) == 3
+    assert result.count == 2

@@ -3,7 +3,9 @@
 Ten outlets quoting one ministry are one source; a syndicated copy adds nothing; a ``via``
 chain (the outlet repeating the Daily Mail repeating the commissioner) credits the commissioner
 and lists the others as relays. An outlet counts as a source in its own right only where it
-states the allegation in its own voice, with no one to attribute it to.
+states the allegation in its own voice, with no one to attribute it to. Sources that speak for
+the same party to the conflict (a ministry, its army, its prime minister) are listed one by one
+but count as one independent source: they are one side's account.
 
 Plain Python over the JSON of claims, so the store and the tests share it.
 """
@@ -39,6 +41,11 @@ class SourceSummary:
     relays: set[str] = field(default_factory=set)
     documents: set[str] = field(default_factory=set)
     stances: set[str] = field(default_factory=set)
+
+    @property
+    def independence(self) -> str:
+        """Sources with the same key are not independent of each other."""
+        return f"party:{self.party.casefold()}" if self.party else self.key
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,7 +84,7 @@ def independent_sources(reports: Iterable[ReportEvidence]) -> IndependentSources
     ordered = sorted(summaries.values(), key=lambda s: (-len(s.documents), s.key))
     return IndependentSources(
         sources=[s.to_json() for s in ordered],
-        count=len(ordered),
+        count=len({s.independence for s in ordered}),
         party_to_conflict_only=bool(ordered) and all(s.party for s in ordered),
         neutral_source=any(s.type in NEUTRAL_SOURCE_TYPES for s in ordered),
         denied=any("denies" in s.stances for s in ordered),

@@ -113,7 +113,11 @@ def _link_allegation(
 ) -> tuple[int, bool]:
     data = allegation.data
     profile = rules.profile_allegation(data, analysis, _report_day(allegation.document))
-    match = _match_in_copy_group(profile, canonical) or rules.best_match(profile, _candidates(profile))
+    match = (
+        _match_in_copy_group(profile, canonical)
+        or _match_in_same_document(profile, allegation)
+        or rules.best_match(profile, _candidates(profile))
+    )
     if match is None:
         incident = _open_incident(allegation, profile)
         _record(incident, allegation, "created", None, _opening_reason(profile))
@@ -150,6 +154,26 @@ def _match_in_copy_group(
     incident_id, match = max(scored, key=lambda im: (im[1].score, -im[0]))
     reason = {**match.reason, "rule": "near_duplicate", "of_document": canonical.id}
     return incident_id, rules.Match(score=match.score, reason=reason)
+
+
+def _match_in_same_document(
+    profile: rules.AllegationProfile, allegation: models.Allegation
+) -> tuple[int, rules.Match] | None:
+    """A second allegation of the same violation in one article (the strike "Israel blames on
+    Hezbollah" read twice, once per party named) joins the incident the first one went to, unless
+    they name different towns: a round-up of several attacks keeps them apart."""
+    earlier = (
+        models.Incident.objects.filter(violation=profile.violation, allegations__document_id=allegation.document_id)
+        .exclude(allegations__id=allegation.id)
+        .distinct()
+        .order_by("id")
+    )
+    for incident in earlier:
+        match = rules.score(profile, incident.profile)
+        if match is not None and match.reason["agreement"].get("place", 1.0) > 0.0:
+            reason = {**match.reason, "rule": "same_document", "why": "another allegation of this violation in the same document"}
+            return incident.id, rules.Match(score=match.score, reason=reason)
+    return None
 
 
 def _candidates(profile: rules.AllegationProfile) -> Iterable[tuple[int, dict[str, Any]]]:
