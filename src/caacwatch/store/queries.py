@@ -71,7 +71,8 @@ def iter_incidents(flt: IncidentFilter, *, page: int = 500) -> Iterator[dict[str
     ids = list(query.values_list("id", flat=True)[: flt.limit] if flt.limit else query.values_list("id", flat=True))
     for start in range(0, len(ids), page):
         chunk = ids[start : start + page]
-        rows = {i.id: i for i in models.Incident.objects.filter(id__in=chunk)}
+        # The linking profile (up to a few hundred weighted terms) is never shown: do not decode it.
+        rows = {i.id: i for i in models.Incident.objects.filter(id__in=chunk).defer("profile")}
         countries = _countries(chunk)
         documents = _documents(chunk)
         for incident_id in chunk:
@@ -89,15 +90,25 @@ def _countries(ids: list[int]) -> dict[int, list[str]]:
 
 def _documents(ids: list[int]) -> dict[int, list[str]]:
     """External ids of every report of each incident (copies and exact duplicates included)."""
-    result: dict[int, list[str]] = {}
-    rows = (
-        models.Report.objects.filter(document__incident_rows__incident_id__in=ids)
-        .order_by("document__incident_rows__incident_id", "document_id", "id")
-        .values_list("document__incident_rows__incident_id", "external_id")
-    )
-    for incident_id, external_id in rows:
-        result.setdefault(incident_id, []).append(external_id)
-    return result
+    # Two indexed lookups instead of one three-table join sorted by incident: several times faster.
+    documents_of: dict[int, list[int]] = {}
+    for incident_id, document_id in (
+        models.IncidentDocument.objects.filter(incident_id__in=ids).values_list("incident_id", "document_id")
+    ):
+        documents_of.setdefault(incident_id, []).append(document_id)
+    wanted = sorted({d for docs in documents_of.values() for d in docs})
+    external: dict[int, list[str]] = {}
+    for start in range(0, len(wanted), 1000):  # stay under SQLite's bound-parameter limit
+        for document_id, external_id in (
+            models.Report.objects.filter(document_id__in=wanted[start : start + 1000])
+            .order_by("id")
+            .values_list("document_id", "external_id")
+        ):
+            external.setdefault(document_id, []).append(external_id)
+    return {
+        incident_id: [e for d in sorted(docs) for e in external.get(d, [])]
+        for incident_id, docs in documents_of.items()
+    }
 
 
 def incident_json(incident: models.Incident, countries: list[str], documents: list[str]) -> dict[str, Any]:

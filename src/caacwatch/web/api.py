@@ -49,14 +49,25 @@ PAGE_PARAMETERS = [
     OpenApiParameter("page_size", int, description=f"1 to {MAX_PAGE_SIZE} (default 50)"),
 ]
 
-Entry = inline_serializer("AuditEntry", {
-    "seq": serializers.IntegerField(), "at": serializers.DateTimeField(), "user": serializers.CharField(),
-    "username": serializers.CharField(), "request_id": serializers.CharField(), "action": serializers.CharField(),
-    "incident": serializers.IntegerField(allow_null=True), "object_type": serializers.CharField(),
-    "object_id": serializers.CharField(), "before": serializers.JSONField(allow_null=True),
-    "after": serializers.JSONField(allow_null=True), "note": serializers.CharField(allow_blank=True),
-    "prev_hash": serializers.CharField(), "hash": serializers.CharField(),
-})
+class Entry(serializers.Serializer):
+    """An audit entry as the API shows it."""
+
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    user = serializers.CharField()
+    username = serializers.CharField()
+    request_id = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    incident = serializers.IntegerField(allow_null=True)
+    object_type = serializers.CharField()
+    object_id = serializers.CharField(allow_blank=True)
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    prev_hash = serializers.CharField()
+    hash = serializers.CharField()
+
+
 Detail = inline_serializer("Detail", {"detail": serializers.CharField()})
 ERRORS = {400: Detail, 401: Detail, 403: Detail, 404: Detail}
 

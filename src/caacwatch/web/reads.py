@@ -136,8 +136,8 @@ def map_points(incidents, limit: int = 5000) -> list[dict[str, Any]]:
 # --- one incident ----------------------------------------------------------------------------
 def incident_view(incident_id: int) -> dict[str, Any] | None:
     """Everything the incident page shows; ``None`` if there is no such incident."""
-    from caacwatch.web.review import allowed_transitions, merged_into
     from caacwatch.web.models import IncidentMerge
+    from caacwatch.web.review import allowed_transitions, merged_into
 
     incident = models.Incident.objects.filter(id=incident_id).first()
     if incident is None:

@@ -68,6 +68,7 @@ def web_settings() -> dict[str, Any]:
             "DESCRIPTION": "Incidents of grave violations against children in armed conflict: read, review, audit.",
             "VERSION": "1",
             "SERVE_INCLUDE_SCHEMA": False,
+            "SERVE_PERMISSIONS": ["caacwatch.web.roles.IsViewer"],
             "COMPONENT_SPLIT_REQUEST": True,
         },
     }
@@ -120,4 +121,6 @@ def _rest_framework() -> dict[str, Any]:
         "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
         "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+        # ?format= is the export format of /api/incidents/export, not DRF's renderer override.
+        "URL_FORMAT_OVERRIDE": None,
     }

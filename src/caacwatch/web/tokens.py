@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 
@@ -60,3 +61,14 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token header in the OpenAPI document."""
+
+    target_class = "caacwatch.web.tokens.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <token>` (create one with `caacwatch tokens create USER`)"}

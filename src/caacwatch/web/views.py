@@ -71,20 +71,19 @@ def login_view(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         next_url = "/"
     form = AuthenticationForm(request, data=request.POST or None)
-    status = 200
+    status, locked = 200, None
     if request.method == "POST":
         username, address = request.POST.get("username", ""), throttle.client_address(request)
         if throttle.is_locked(username, address):
-            form = AuthenticationForm(request)
-            form.add_error(None, "Too many failed sign-ins: try again in 15 minutes.")
-            status = 429
+            form = AuthenticationForm(request, initial={"username": username})
+            status, locked = 429, "Too many failed sign-ins: try again in 15 minutes."
         elif form.is_valid():
             auth_login(request, form.get_user())
             throttle.clear(username, address)
             return redirect(next_url)
         else:
             throttle.record_failure(username, address)
-    return render(request, "caacwatch_web/login.html", {"form": form, "next": next_url}, status=status)
+    return render(request, "caacwatch_web/login.html", {"form": form, "next": next_url, "locked": locked}, status=status)
 
 
 @require_POST
@@ -153,8 +152,12 @@ def incident_list(request):
         "query": reads.filter_query_string(flt), "violations": VIOLATIONS, "flags": reads.FLAGS,
         "statuses": [s for s, _ in forms.STATUS_CHOICES],
     }
-    template = "caacwatch_web/_incident_rows.html" if getattr(request, "htmx", False) else "caacwatch_web/incidents.html"
-    return render(request, template, context)
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and not htmx.history_restore_request  # a restore needs the whole page
+    template = "caacwatch_web/_incident_rows.html" if partial else "caacwatch_web/incidents.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
 
 
 @requires("viewer")
