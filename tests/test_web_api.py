@@ -258,3 +258,13 @@ def test_static_files_are_served(web):
         css = client.get("/static/caacwatch_web/app.css")
         htmx = client.get("/static/django_htmx/htmx-2.min.js")
     assert css.status_code == 200 and htmx.status_code == 200
+
+
+def test_the_filter_form_swaps_only_the_results_for_htmx(web):
+    with web.active():
+        client = web.client("viewer")
+        full = client.get("/incidents?country=NG").content.decode()
+        partial = client.get("/incidents?country=NG", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" in full and 'id="filter-form"' in full
+    assert "<html" not in partial and 'id="incident-table"' in partial
+    assert "export?format=csv&amp;country=NG" in partial
