@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,3 +47,16 @@ def test_spans_index_text(text: str) -> None:
     f = facts(text)
     for start, end in f.spans:
         assert 0 <= start < end <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ages"),
+    [
+        ("Gunmen forced the children, aged between eight and 13, into the forest.", (8, 13)),
+        ("The abducted boys were aged between nine and eleven.", (9, 11)),
+        ("Pupils between the ages of 10 and 15 were taken.", (10, 15)),
+    ],
+)
+def test_age_ranges_with_words_and_between(sentence, ages):
+    facts = extract_victims(sentence, (0, len(sentence)))
+    assert (facts.min_age, facts.max_age) == ages

@@ -23,8 +23,11 @@ COUNT = re.compile(
 )
 SINGLE = re.compile(r"(?i)(?<!\w)(?:a|an|one)\s+(?:\w+\s+)?(?P<noun>child|boy|girl|baby|infant|toddler|teenager|schoolgirl|schoolboy)(?!\w)")
 AGE = re.compile(r"(?i)(?<!\w)(?P<age>\d{1,2})[- ](?P<unit>years?|months?)[- ]olds?(?!\w)")
+# Ages under 18 written as words ("aged between eight and 13").
+_AGE_WORD = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
+_AGE = rf"\d{{1,2}}(?!\d)|(?:{_AGE_WORD})(?!\w)"
 AGE_RANGE = re.compile(
-    r"(?i)(?:aged|ages?(?: of)?|between(?: the ages of)?)\s+(?P<low>\d{1,2})\s*(?:to|and|-|–)\s*(?P<high>\d{1,2})(?!\d)"
+    rf"(?i)(?:aged(?: between)?|ages?(?: of)?|between(?: the ages of)?)\s+(?P<low>{_AGE})\s*(?:to|and|-|–)\s*(?P<high>{_AGE})"
 )
 AGE_SINGLE = re.compile(r"(?i)(?:aged|age of|as young as)\s+(?P<age>\d{1,2})(?!\d)")
 UNDER = re.compile(r"(?i)(?:under(?: the age of)?|younger than|below the age of)\s+(?P<age>1[0-8]|[1-9])(?!\d)")
@@ -78,8 +81,8 @@ def _ages(chunk: str, offset: int, facts: VictimFacts) -> None:
             ages.append(age)
             facts.spans.append((offset + match.start(), offset + match.end()))
     for match in AGE_RANGE.finditer(chunk):
-        low, high = int(match.group("low")), int(match.group("high"))
-        if low <= high < 18:
+        low, high = parse_number(match.group("low")), parse_number(match.group("high"))
+        if low is not None and high is not None and low <= high < 18:
             ages.extend([low, high])
             facts.spans.append((offset + match.start(), offset + match.end()))
     for match in AGE_SINGLE.finditer(chunk):
