@@ -166,8 +166,10 @@ def evaluate(
 
 def _register_monitoring_commands() -> None:
     from caacwatch.cli_store import register
+    from caacwatch.cli_web import register as register_web
 
     register(app)
+    register_web(app)
 
 
 _register_monitoring_commands()

@@ -115,10 +115,17 @@ def _configure_django(entry: dict[str, Any], extra_apps: list[str], settings: di
     import django
     from django.conf import settings as django_settings
 
+    # The web workbench's apps and settings are always installed (plain data, no web import), so
+    # that every process migrates the same schema whichever command configures Django first.
+    from caacwatch.web.settings import web_settings
+
+    web = web_settings()
+    web_apps = web.pop("INSTALLED_APPS")
+    settings = {**web, **settings}
     django_settings.configure(
         DATABASES={"default": entry},
         DATABASE_ROUTERS=["caacwatch.store.config.ContextRouter"],
-        INSTALLED_APPS=_BASE_APPS + extra_apps,
+        INSTALLED_APPS=_BASE_APPS + web_apps + extra_apps,
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         USE_TZ=True,
         TIME_ZONE="UTC",

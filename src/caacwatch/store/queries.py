@@ -79,13 +79,13 @@ def iter_incidents(flt: IncidentFilter) -> Iterator[dict[str, Any]]:
     if not incidents:
         return
     selected = query.values("id")
-    countries = _countries(selected)
-    documents = _documents(selected)
+    countries = countries_of(selected)
+    documents = report_ids_of(selected)
     for incident in incidents:
         yield incident_json(incident, countries.get(incident.id, []), documents.get(incident.id, []))
 
 
-def _countries(ids: Iterable[int]) -> dict[int, list[str]]:
+def countries_of(ids: Iterable[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     for incident_id, country in (
         models.IncidentCountry.objects.filter(incident_id__in=ids).order_by("country").values_list("incident_id", "country")
@@ -94,7 +94,7 @@ def _countries(ids: Iterable[int]) -> dict[int, list[str]]:
     return result
 
 
-def _documents(ids: Iterable[int]) -> dict[int, list[str]]:
+def report_ids_of(ids: Iterable[int]) -> dict[int, list[str]]:
     """External ids of every report of each incident (copies and exact duplicates included)."""
     rows = models.IncidentDocument.objects.filter(incident_id__in=ids)
     documents_of: dict[int, list[int]] = {}
@@ -148,7 +148,7 @@ def incident_detail(incident_id: int, url: str) -> dict[str, Any]:
     """An incident with its timeline: every report in date order, its role, its allegations and
     the claims behind them, and the linking decisions with their reasons."""
     incident = get_incident(incident_id, url)
-    summary = incident_json(incident, _countries([incident.id]).get(incident.id, []), _documents([incident.id]).get(incident.id, []))
+    summary = incident_json(incident, countries_of([incident.id]).get(incident.id, []), report_ids_of([incident.id]).get(incident.id, []))
     summary["timeline"] = _timeline(incident)
     summary["decisions"] = [
         {"action": d.action, "document": d.document_id, "allegation": d.allegation_id, "score": d.score, "reason": d.reason, "at": _iso(d.decided_at)}

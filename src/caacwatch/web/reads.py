@@ -1,0 +1,309 @@
+"""What the pages and the API show: filtered incident lists, the dashboard, an incident's
+evidence, a document, a source. Plain dicts, so a page and its JSON twin share one query.
+
+Filters extend :class:`caacwatch.store.queries.IncidentFilter` here (search text, flags) by
+filtering on top of its queryset; incident dicts are those of :mod:`caacwatch.store.queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+
+from caacwatch.store import models
+from caacwatch.store import queries as store_queries
+from caacwatch.store.queries import IncidentFilter, incident_json, incident_queryset, parse_date_option
+from caacwatch.web.audit import entry_json
+
+FLAGS = ("single_source", "party_to_conflict_only", "contested", "neutral_source")
+FILTER_PARAMS = ("violation", "country", "perpetrator", "status", "since", "until", "flag", "q")
+
+
+@dataclass(frozen=True)
+class WebFilter(IncidentFilter):
+    """The store's filter plus free-text search (summary or any report's text) and flags."""
+
+    q: str | None = None
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def filter_from_params(params: Mapping[str, Any]) -> WebFilter:
+    """A validated filter from query parameters (raises CaacError on a bad value)."""
+    from caacwatch.errors import CaacError, E
+
+    def get(name: str) -> str | None:
+        value = (params.get(name) or "").strip()
+        return value or None
+
+    flags = tuple(f for f in (params.getlist("flag") if hasattr(params, "getlist") else params.get("flag", [])) if f)
+    for flag in flags:
+        if flag not in FLAGS:
+            raise CaacError(E.E307, what="flag", value=flag, choices=", ".join(FLAGS))
+    flt = WebFilter(
+        violation=get("violation"), country=get("country"), perpetrator=get("perpetrator"), status=get("status"),
+        since=parse_date_option(get("since"), "since"), until=parse_date_option(get("until"), "until"),
+        q=get("q"), flags=flags,
+    )
+    flt.validate()
+    return flt
+
+
+def filtered_queryset(flt: WebFilter):
+    base = IncidentFilter(**{k: getattr(flt, k) for k in ("country", "violation", "since", "until", "status", "perpetrator")})
+    query = incident_queryset(base)
+    for flag in flt.flags:
+        query = query.filter(**{flag: True})
+    if flt.q:
+        in_text = models.IncidentDocument.objects.filter(document__text__icontains=flt.q).values("incident_id")
+        query = query.filter(Q(summary__icontains=flt.q) | Q(id__in=in_text))
+    return query
+
+
+def incident_dicts(ids: list[int]) -> list[dict[str, Any]]:
+    """The store's incident JSON for ``ids``, in that order (three queries)."""
+    rows = {i.id: i for i in models.Incident.objects.filter(id__in=ids).defer("profile")}
+    countries = store_queries.countries_of(ids)
+    documents = store_queries.report_ids_of(ids)
+    return [incident_json(rows[i], countries.get(i, []), documents.get(i, [])) for i in ids if i in rows]
+
+
+def iter_filtered(flt: WebFilter) -> Iterator[dict[str, Any]]:
+    """Every incident matching ``flt``, newest first (exports), in the store's way: the incidents,
+    then their countries and reports selected by a subquery of the same filter."""
+    query = filtered_queryset(flt)
+    selected = query.values("id")
+    countries = store_queries.countries_of(selected)
+    documents = store_queries.report_ids_of(selected)
+    for incident in query.defer("profile").iterator(chunk_size=1000):
+        yield incident_json(incident, countries.get(incident.id, []), documents.get(incident.id, []))
+
+
+def filter_query_string(flt: WebFilter) -> str:
+    """The filter as URL parameters (export links keep the list's filters)."""
+    from urllib.parse import urlencode
+
+    pairs = [(k, getattr(flt, k)) for k in ("violation", "country", "perpetrator", "status", "since", "until", "q")]
+    pairs = [(k, v.isoformat() if hasattr(v, "isoformat") else v) for k, v in pairs if v]
+    pairs += [("flag", f) for f in flt.flags]
+    return urlencode(pairs)
+
+
+# --- dashboard -------------------------------------------------------------------------------
+def dashboard() -> dict[str, Any]:
+    """Counts by violation, status, country and month, and the located incidents for the map."""
+    incidents = models.Incident.objects.exclude(id__in=_merged_ids())
+    by_violation = dict(incidents.values_list("violation").annotate(n=Count("id")).order_by("violation"))
+    by_status = dict(incidents.values_list("status").annotate(n=Count("id")).order_by("status"))
+    by_country = list(
+        models.IncidentCountry.objects.filter(incident__in=incidents).values("country").annotate(n=Count("incident_id")).order_by("-n", "country")
+    )
+    by_month = [
+        {"month": row["month"].strftime("%Y-%m"), "n": row["n"]}
+        for row in incidents.filter(first_reported__isnull=False)
+        .annotate(month=TruncMonth("first_reported")).values("month").annotate(n=Count("id")).order_by("month")
+    ]
+    return {
+        "total": incidents.count(),
+        "by_violation": by_violation,
+        "by_status": by_status,
+        "by_country": [{"country": r["country"], "n": r["n"]} for r in by_country],
+        "by_month": by_month,
+        "points": map_points(incidents),
+    }
+
+
+def _merged_ids():
+    from caacwatch.web.models import IncidentMerge
+
+    return IncidentMerge.objects.values("merged")
+
+
+def map_points(incidents, limit: int = 5000) -> list[dict[str, Any]]:
+    from caacwatch.export.flat import coordinates
+
+    points = []
+    rows = incidents.order_by("-first_reported", "-id").values_list("id", "violation", "status", "locations")[:limit]
+    for incident_id, violation, status, locations in rows:
+        for location in locations or []:
+            where = coordinates(location)
+            if where:
+                points.append({"incident": incident_id, "violation": violation, "status": status,
+                               "name": location.get("name"), "lat": where[0], "lon": where[1]})
+                break
+    return points
+
+
+# --- one incident ----------------------------------------------------------------------------
+def incident_view(incident_id: int) -> dict[str, Any] | None:
+    """Everything the incident page shows; ``None`` if there is no such incident."""
+    from caacwatch.web.models import IncidentMerge
+    from caacwatch.web.review import allowed_transitions, merged_into
+
+    incident = models.Incident.objects.filter(id=incident_id).first()
+    if incident is None:
+        return None
+    result = incident_dicts([incident.id])[0]
+    result["merged_into"] = merged_into(incident.id)
+    result["merged_from"] = sorted(IncidentMerge.objects.filter(into=incident.id).values_list("merged", flat=True))
+    result["allowed_transitions"] = list(allowed_transitions(incident.status))
+    result["reports"] = _reports(incident)
+    result["decisions"] = [
+        {"action": d.action, "document": d.document_id, "allegation": d.allegation_id, "score": d.score,
+         "reason": d.reason, "at": d.decided_at.isoformat()}
+        for d in incident.decisions.order_by("id")
+    ]
+    result["history"] = history(incident.id)
+    return result
+
+
+def history(incident_id: int) -> list[dict[str, Any]]:
+    from caacwatch.web.models import AuditEntry
+
+    return [entry_json(e) for e in AuditEntry.objects.filter(incident_id_ref=incident_id).order_by("seq")]
+
+
+def _reports(incident: models.Incident) -> list[dict[str, Any]]:
+    rows = incident.document_rows.select_related("document").order_by("document__published", "document__first_seen", "document_id")
+    allegations = list(incident.allegations.order_by("id"))
+    reports = []
+    for row in rows:
+        document = row.document
+        own = [a for a in allegations if a.document_id == document.id]
+        wanted_claims = {c for a in own for c in a.data.get("claims", [])}
+        claims = [c for c in document.claims.order_by("start", "id") if c.local_id in wanted_claims]
+        reports.append({
+            "role": row.role,
+            **document_summary(document),
+            "allegations": [allegation_json(a) for a in own],
+            "claims": [claim_json(c) for c in claims],
+            "spans": _spans(claims, own),
+        })
+    return reports
+
+
+def document_summary(document: models.Document) -> dict[str, Any]:
+    return {
+        "document": document.id,
+        "title": document.title,
+        "outlet": document.outlet,
+        "url": document.url,
+        "published": document.published.isoformat() if document.published else None,
+        "first_seen": document.first_seen.isoformat(),
+        "text_sha256": document.text_sha256,
+        "copy_of": document.canonical_id,
+        "evidence": [
+            {"external_id": r.external_id, "origin": r.origin, "received_at": r.received_at.isoformat(),
+             "original_sha256": r.original.sha256 if r.original else None,
+             "original_url": r.original.url if r.original else None}
+            for r in document.reports.select_related("original").order_by("id")
+        ],
+    }
+
+
+def allegation_json(a: models.Allegation) -> dict[str, Any]:
+    return {
+        "id": a.id, "local_id": a.local_id, "document": a.document_id, "incident": a.incident_id,
+        "violation": a.violation, "role": a.role, "trigger": a.trigger_text,
+        "trigger_start": a.trigger_start, "trigger_end": a.trigger_end,
+        "perpetrator_name": a.perpetrator_name, "perpetrator_party": a.perpetrator_party,
+        "perpetrator_type": a.perpetrator_type, "victims_count": a.victims_count,
+        "victims_min_age": a.victims_min_age, "victims_max_age": a.victims_max_age, "victims_sex": a.victims_sex,
+        "countries": a.countries, "event_date": a.event_date.isoformat() if a.event_date else None,
+        "event_date_precision": a.event_date_precision, "confidence": a.confidence, "claims": a.data.get("claims", []),
+    }
+
+
+def claim_json(c: models.Claim) -> dict[str, Any]:
+    """A claim with its attribution chain: the source, and the outlets/people it came ``via``."""
+    return {
+        "id": c.local_id, "kind": c.kind, "stance": c.stance, "hedged": c.hedged,
+        "source": {"name": c.source_name, "type": c.source_type, "role": c.source_role, "party": c.source_party},
+        "via": c.via, "content": c.content, "start": c.start, "end": c.end,
+    }
+
+
+def _spans(claims: Iterable[models.Claim], allegations: Iterable[models.Allegation]) -> list[dict[str, Any]]:
+    spans = [{"start": c.start, "end": c.end, "kind": "claim", "label": f"claim {c.local_id}: {c.source_name or 'unattributed'} ({c.stance})"} for c in claims]
+    spans += [{"start": a.trigger_start, "end": a.trigger_end, "kind": "allegation", "label": f"allegation {a.local_id}: {a.violation}"} for a in allegations]
+    return spans
+
+
+def highlight(text: str, spans: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Cut ``text`` at every span boundary; each piece says which span kinds cover it.
+
+    The pieces are plain strings: templates escape them, so no markup from the article ever
+    reaches the page (never build the highlighted HTML by string concatenation).
+    """
+    n = len(text)
+    valid = [s for s in spans if isinstance(s.get("start"), int) and isinstance(s.get("end"), int) and 0 <= s["start"] < s["end"] <= n]
+    cuts = sorted({0, n, *(s["start"] for s in valid), *(s["end"] for s in valid)})
+    pieces = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = [s for s in valid if s["start"] <= start and end <= s["end"]]
+        kinds = sorted({s["kind"] for s in covering})
+        pieces.append({"text": text[start:end], "kinds": " ".join(f"hl-{k}" for k in kinds),
+                       "label": "; ".join(s["label"] for s in covering)})
+    return pieces
+
+
+# --- documents and sources ---------------------------------------------------------------------
+def document_view(document_id: int) -> dict[str, Any] | None:
+    document = models.Document.objects.filter(id=document_id).first()
+    if document is None:
+        return None
+    claims = list(document.claims.order_by("start", "id"))
+    allegations = list(document.allegations.order_by("id"))
+    return {
+        **document_summary(document),
+        "language": document.language,
+        "relevant": document.relevant,
+        "text": document.text,
+        "copies": sorted(document.copies.values_list("id", flat=True)),
+        "incidents": sorted(set(document.incident_rows.values_list("incident_id", flat=True))),
+        "claims": [claim_json(c) for c in claims],
+        "allegations": [allegation_json(a) for a in allegations],
+        "spans": _spans(claims, allegations),
+    }
+
+
+def sources_index(limit: int = 500) -> list[dict[str, Any]]:
+    rows = (
+        models.Claim.objects.exclude(source_name__isnull=True).exclude(source_name="")
+        .values("source_name", "source_type").annotate(claims=Count("id")).order_by("-claims", "source_name")[:limit]
+    )
+    return [{"name": r["source_name"], "type": r["source_type"], "claims": r["claims"]} for r in rows]
+
+
+def source_view(name: str, limit: int = 1000) -> dict[str, Any] | None:
+    """Everything a source has alleged: its claims, and the incidents those claims support."""
+    claims = list(models.Claim.objects.filter(source_name__iexact=name).select_related("document").order_by("document_id", "start")[:limit])
+    if not claims:
+        return None
+    keys = {(c.document_id, c.local_id) for c in claims}
+    incident_ids = set()
+    for a in models.Allegation.objects.filter(document_id__in={d for d, _ in keys}, incident__isnull=False):
+        if any((a.document_id, cid) in keys for cid in a.data.get("claims", [])):
+            incident_ids.add(a.incident_id)
+    ordered = list(models.Incident.objects.filter(id__in=incident_ids).order_by("-first_reported", "-id").values_list("id", flat=True))
+    return {
+        "name": claims[0].source_name,
+        "types": sorted({c.source_type for c in claims if c.source_type}),
+        "claims": [{**claim_json(c), "document": c.document_id, "title": c.document.title, "outlet": c.document.outlet} for c in claims],
+        "incidents": incident_dicts(ordered),
+    }
+
+
+def review_queue(limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """Incidents waiting for review: new ones (reported) oldest first, and those under review."""
+    def ids(status: str) -> list[int]:
+        query = models.Incident.objects.filter(status=status).exclude(id__in=_merged_ids())
+        return list(query.order_by("first_reported", "id").values_list("id", flat=True)[:limit])
+
+    return {"reported": incident_dicts(ids("reported")), "under_review": incident_dicts(ids("under_review"))}
+
+
+__all__ = ["FLAGS", "WebFilter", "dashboard", "filter_from_params", "filtered_queryset", "highlight"]
