@@ -51,17 +51,19 @@ def _open(db: str | None):
     return open_store(db)
 
 
+def add_group(app: typer.Typer, name: str, help: str, commands: dict[str, Callable[..., None]]) -> None:
+    """A sub-command group such as ``caacwatch incident show``."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    for command_name, function in commands.items():
+        group.command(command_name)(function)
+    app.add_typer(group, name=name)
+
+
 def register(app: typer.Typer) -> None:
-    app.command()(ingest)
-    app.command()(link)
-    app.command()(incidents)
-    app.command()(stats)
-    incident_app = typer.Typer(help="One incident.", no_args_is_help=True)
-    incident_app.command("show")(incident_show)
-    app.add_typer(incident_app, name="incident")
-    evidence_app = typer.Typer(help="Evidence preservation.", no_args_is_help=True)
-    evidence_app.command("verify")(evidence_verify)
-    app.add_typer(evidence_app, name="evidence")
+    for command in (ingest, link, incidents, stats):
+        app.command()(command)
+    add_group(app, "incident", "One incident.", {"show": incident_show})
+    add_group(app, "evidence", "Evidence preservation.", {"verify": evidence_verify})
 
 
 def ingest(

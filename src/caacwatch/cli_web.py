@@ -21,16 +21,12 @@ ROLE_HELP = "viewer (read), analyst (review) or admin (users, settings)."
 
 
 def register(app: typer.Typer) -> None:
+    from caacwatch.cli_store import add_group
+
     app.command()(serve)
-    users_app = typer.Typer(help="Workbench users.", no_args_is_help=True)
-    users_app.command("create")(users_create)
-    app.add_typer(users_app, name="users")
-    tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-    tokens_app.command("create")(tokens_create)
-    app.add_typer(tokens_app, name="tokens")
-    audit_app = typer.Typer(help="The review audit log.", no_args_is_help=True)
-    audit_app.command("verify")(audit_verify)
-    app.add_typer(audit_app, name="audit")
+    add_group(app, "users", "Workbench users.", {"create": users_create})
+    add_group(app, "tokens", "API tokens.", {"create": tokens_create})
+    add_group(app, "audit", "The review audit log.", {"verify": audit_verify})
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
