@@ -18,6 +18,10 @@ if [ -z "${CAACWATCH_TEST_PG:-}" ]; then
     unset CAACWATCH_TEST_PG
   fi
 fi
+# Debian's Chromium for the browser tests (apt-get as root when missing; never a downloaded browser).
+if ! bash scripts/chromium.sh; then
+  echo "warning: Chromium is not available; the browser tests will be skipped (CI requires them)" >&2
+fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 .venv/bin/pytest "$@"

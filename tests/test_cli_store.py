@@ -129,3 +129,9 @@ def test_a_bad_database_url_is_explained(tmp_path):
     result = _run("stats", "--db", "mysql://x@y/z")
     assert result.exit_code == 2 and "E301" in result.output
     assert _run("stats", "--db", str(tmp_path)).exit_code == 2
+
+
+@pytest.mark.parametrize("bound", [["--since", "0001-01-01"], ["--until", "9999-12-31"]])
+def test_extreme_dates_do_not_crash(ingested, bound):
+    result = _run("incidents", "--db", ingested, *bound, "--format", "json")
+    assert result.exit_code == 0 and isinstance(json.loads(result.stdout), list)

@@ -180,7 +180,7 @@ def test_an_invalid_token_is_refused(web):
 PAGES = [
     ("/", "viewer"), ("/incidents", "viewer"), ("/incidents?country=NG&flag=contested", "viewer"),
     ("/incidents/{incident}", "viewer"), ("/documents/{document}", "viewer"), ("/sources", "viewer"),
-    ("/sources/{source}", "viewer"), ("/review", "viewer"), ("/map/basemap.svg", "viewer"),
+    ("/sources/{source}", "viewer"), ("/review", "viewer"),
     ("/audit", "analyst"), ("/allegations/{allegation}/edit", "analyst"),
 ]
 

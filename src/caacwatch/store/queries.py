@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db.models import Count
@@ -58,10 +58,10 @@ def incident_queryset(flt: IncidentFilter):
         query = query.filter(id__in=models.IncidentCountry.objects.filter(country=flt.country.upper()).values("incident_id"))
     if flt.perpetrator:
         query = query.filter(perpetrator__iexact=flt.perpetrator)
-    if flt.since:
-        query = query.filter(first_reported__gte=datetime.combine(flt.since, time.min).astimezone())
+    if flt.since:  # dates are UTC days (converting a local time could overflow at year 1)
+        query = query.filter(first_reported__gte=datetime.combine(flt.since, time.min, tzinfo=UTC))
     if flt.until:
-        query = query.filter(first_reported__lte=datetime.combine(flt.until, time.max).astimezone())
+        query = query.filter(first_reported__lte=datetime.combine(flt.until, time.max, tzinfo=UTC))
     return query.order_by("-first_reported", "-id")
 
 

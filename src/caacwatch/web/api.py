@@ -45,9 +45,11 @@ FILTER_PARAMETERS = [
     OpenApiParameter("q", str, description="text in the summary or in any report"),
 ]
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number"),
-    OpenApiParameter("page_size", int, description=f"1 to {MAX_PAGE_SIZE} (default 50)"),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="1-based page number, at most `pages`"),
+    OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                     description=f"1 to {MAX_PAGE_SIZE} (default 50)"),
 ]
+AUDIT_FORMATS = ("json", "jsonl")
 
 class Entry(serializers.Serializer):
     """An audit entry as the API shows it."""
@@ -76,6 +78,28 @@ def _entry(entry: Any) -> dict[str, Any]:
     data = entry_json(entry)
     data["username"] = data["user"]
     return data
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with validation errors in the documented shape: ``{"detail": "field: message; ...",
+    "errors": {field: [messages]}}`` (DRF alone answers ``{field: [messages]}``, with no ``detail``)."""
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        errors = response.data
+        if not (isinstance(errors, dict) and isinstance(errors.get("detail"), str)):
+            response.data = {"detail": _error_text(errors) or "invalid input", "errors": errors}
+    return response
+
+
+def _error_text(errors: Any, prefix: str = "") -> str:
+    if isinstance(errors, dict):
+        return "; ".join(_error_text(v, f"{prefix}{k}." if k != "non_field_errors" else prefix) for k, v in errors.items())
+    if isinstance(errors, list):
+        return "; ".join(t for t in (_error_text(v, prefix) for v in errors) if t)
+    return f"{prefix.rstrip('.')}: {errors}" if prefix else str(errors)
 
 
 def _error(exc: review.ReviewError | CaacError) -> Response:
@@ -360,8 +384,10 @@ class AuditLog(APIView):
     permission_classes = [IsAnalyst]
 
     @extend_schema(operation_id="audit_list",
-                   parameters=[OpenApiParameter("format", str, enum=["json", "jsonl"]), OpenApiParameter("after", int)],
-                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+                   parameters=[OpenApiParameter("format", str, enum=list(AUDIT_FORMATS), description="default json"),
+                               OpenApiParameter("after", {"type": "integer", "minimum": 0, "maximum": 2**62}, description="a seq (default 0)")],
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "application/x-ndjson"): OpenApiTypes.STR,
+                              **ERRORS})
     @_handle
     def get(self, request):
         """The audit log: ``format=jsonl`` streams all of it (an export); ``json`` gives 1000
@@ -369,7 +395,10 @@ class AuditLog(APIView):
         from caacwatch.web.audit import canonical_json, iter_entries
         from caacwatch.web.models import AuditEntry
 
-        if request.query_params.get("format") == "jsonl":
+        fmt = request.query_params.get("format", "json")
+        if fmt not in AUDIT_FORMATS:
+            raise BadInput(f"format must be one of {', '.join(AUDIT_FORMATS)}")
+        if fmt == "jsonl":
             lines = (canonical_json(_entry(e)) + "\n" for e in iter_entries())
             response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
             response["Content-Disposition"] = 'attachment; filename="caacwatch-audit.jsonl"'

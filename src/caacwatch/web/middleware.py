@@ -6,6 +6,9 @@
   ``X-Content-Type-Options``/``Referrer-Policy``/``X-Frame-Options`` come from Django's middleware.
 * Anonymous visitors of a page are redirected to /login; the API (/api/...) answers 401 itself
   (DRF), /healthz, /login and /static/ are open.
+* A URL with a NUL character in its path or query is refused with 400: no stored text holds one,
+  and PostgreSQL refuses it in a query parameter (it would otherwise be a 500 wherever a filter,
+  a search or a source name reaches the database).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 
 OPEN_PATHS = ("/healthz", "/login")
 OPEN_PREFIXES = ("/static/", "/api/")
@@ -44,6 +47,19 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith("/static/"):
             response.setdefault("Cache-Control", "no-store")  # incident data stays out of shared caches
         return response
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            message = "the URL holds a NUL character"
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
 
 
 class LoginRequiredMiddleware:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q
@@ -21,6 +22,10 @@ from caacwatch.web.audit import entry_json
 
 FLAGS = ("single_source", "party_to_conflict_only", "contested", "neutral_source")
 FILTER_PARAMS = ("violation", "country", "perpetrator", "status", "since", "until", "flag", "q")
+# The store turns a day into local-time bounds (datetime.astimezone), which overflows on the first
+# and last days Python can represent (?since=0001-01-01 was a 500); a bound that far out means "no
+# bound", so it is moved to a day the conversion survives.
+EARLIEST_DAY, LATEST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,15 @@ def filter_from_params(params: Mapping[str, Any]) -> WebFilter:
             raise CaacError(E.E307, what="flag", value=flag, choices=", ".join(FLAGS))
     flt = WebFilter(
         violation=get("violation"), country=get("country"), perpetrator=get("perpetrator"), status=get("status"),
-        since=parse_date_option(get("since"), "since"), until=parse_date_option(get("until"), "until"),
+        since=_within(parse_date_option(get("since"), "since")), until=_within(parse_date_option(get("until"), "until")),
         q=get("q"), flags=flags,
     )
     flt.validate()
     return flt
+
+
+def _within(day: date | None) -> date | None:
+    return None if day is None else min(max(day, EARLIEST_DAY), LATEST_DAY)
 
 
 def filtered_queryset(flt: WebFilter):
@@ -143,7 +152,7 @@ def incident_view(incident_id: int) -> dict[str, Any] | None:
     from caacwatch.web.models import IncidentMerge
     from caacwatch.web.review import allowed_transitions, merged_into
 
-    incident = models.Incident.objects.filter(id=incident_id).first()
+    incident = models.Incident.objects.filter(id=incident_id).only("id", "status").first()
     if incident is None:
         return None
     result = incident_dicts([incident.id])[0]
@@ -166,18 +175,34 @@ def history(incident_id: int) -> list[dict[str, Any]]:
     return [entry_json(e) for e in AuditEntry.objects.filter(incident_id_ref=incident_id).order_by("seq")]
 
 
+# Never read for a summary: the analysis JSON (tens of KB per document), the text, the signature.
+SUMMARY_DEFERRED = ("text", "analysis", "duplicate_reason", "minhash")
+
+
 def _reports(incident: models.Incident) -> list[dict[str, Any]]:
-    rows = incident.document_rows.select_related("document").order_by("document__published", "document__first_seen", "document_id")
+    """The incident's documents with their allegations and claims: four queries whatever the
+    number of documents (claims and reports are read for all documents at once)."""
+    rows = list(
+        incident.document_rows.select_related("document").defer(*(f"document__{f}" for f in SUMMARY_DEFERRED))
+        .order_by("document__published", "document__first_seen", "document_id")
+    )
     allegations = list(incident.allegations.order_by("id"))
+    documents = incident.document_rows.values("document_id")  # a subquery, not a list of bound ids
+    claims_of: dict[int, list[models.Claim]] = {row.document_id: [] for row in rows}
+    for claim in models.Claim.objects.filter(document_id__in=documents).defer("data").order_by("start", "id"):
+        claims_of[claim.document_id].append(claim)
+    reports_of: dict[int, list[models.Report]] = {row.document_id: [] for row in rows}
+    for report in _evidence_query().filter(document_id__in=documents):
+        reports_of[report.document_id].append(report)
     reports = []
     for row in rows:
         document = row.document
         own = [a for a in allegations if a.document_id == document.id]
         wanted_claims = {c for a in own for c in a.data.get("claims", [])}
-        claims = [c for c in document.claims.order_by("start", "id") if c.local_id in wanted_claims]
+        claims = [c for c in claims_of[document.id] if c.local_id in wanted_claims]
         reports.append({
             "role": row.role,
-            **document_summary(document),
+            **document_summary(document, reports_of[document.id]),
             "allegations": [allegation_json(a) for a in own],
             "claims": [claim_json(c) for c in claims],
             "spans": _spans(claims, own),
@@ -185,7 +210,15 @@ def _reports(incident: models.Incident) -> list[dict[str, Any]]:
     return reports
 
 
-def document_summary(document: models.Document) -> dict[str, Any]:
+def _evidence_query():
+    """Reports with their original's hash and URL, not its bytes."""
+    return models.Report.objects.select_related("original").defer("original__data").order_by("id")
+
+
+def document_summary(document: models.Document, evidence: Iterable[models.Report] | None = None) -> dict[str, Any]:
+    """``evidence``: the document's reports when already read (else they are queried)."""
+    if evidence is None:
+        evidence = _evidence_query().filter(document=document)
     return {
         "document": document.id,
         "title": document.title,
@@ -199,7 +232,7 @@ def document_summary(document: models.Document) -> dict[str, Any]:
             {"external_id": r.external_id, "origin": r.origin, "received_at": r.received_at.isoformat(),
              "original_sha256": r.original.sha256 if r.original else None,
              "original_url": r.original.url if r.original else None}
-            for r in document.reports.select_related("original").order_by("id")
+            for r in evidence
         ],
     }
 

