@@ -54,7 +54,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     allowed_host: Annotated[list[str] | None, typer.Option("--allowed-host", help="A host name clients use (repeatable); loopback names are always allowed.")] = None,
-    threads: Annotated[int, typer.Option(help="Worker threads.")] = 8,
+    threads: Annotated[int, typer.Option(help="Worker threads (4 measured best on 2 cores; see BENCHMARKS.md).")] = 4,
 ) -> None:
     """Serve the web workbench (waitress; migrations applied; secret key from $CAACWATCH_SECRET_KEY or the database)."""
     from caacwatch.web.server import serve as run

@@ -69,7 +69,7 @@ def _persistent_connections(alias: str) -> None:
     connections.settings[alias]["CONN_MAX_AGE"] = 60
 
 
-def serve(db: str | None, host: str, port: int, extra_hosts: list[str], threads: int = 8) -> None:
+def serve(db: str | None, host: str, port: int, extra_hosts: list[str], threads: int = 4) -> None:
     import waitress
     from django.core.wsgi import get_wsgi_application
 
