@@ -11,18 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import CORPUS, SEED
-from tests.web_served import serving
+from tests.web_served import CHROMIUM, LAUNCH_ARGS, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 FOLDER = CORPUS / "raw" / "badely-bbc-copies-2025" / "posts"  # four republished BBC stories
 PASSWORD = "a long passphrase for the walk-through"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 
 if not SEED.is_file() or not FOLDER.is_dir():
     pytest.skip("../shared (seed and corpus) is not beside the repository", allow_module_level=True)

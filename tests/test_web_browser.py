@@ -23,14 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_served import create_user, populated_database, serving
+from tests.web_served import CHROMIUM, LAUNCH_ARGS, create_user, populated_database, serving
 from tests.web_support import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = os.environ.get("CAACWATCH_REQUIRE_BROWSER") == "1"
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 ANALYST = "amina"
 
 if not REQUIRED:

@@ -18,6 +18,12 @@ from pathlib import Path
 
 from tests.web_support import PASSWORD, REPORTS, ingest
 
+# Debian's Chromium, never a downloaded browser, started the way this machine allows (no sandbox as
+# root, no GPU, no background connections to a closed network).
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
 
 def cli(*args: str, stdin: str | None = None) -> str:
     """Run a workbench command (``python -m caacwatch.web ...``, as ``caacwatch ...``); its stdout."""
