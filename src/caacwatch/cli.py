@@ -165,10 +165,12 @@ def evaluate(
 
 
 def _register_monitoring_commands() -> None:
+    from caacwatch.cli_batch import register as register_batch
     from caacwatch.cli_store import register
     from caacwatch.cli_web import register as register_web
 
     register(app)
+    register_batch(app)
     register_web(app)
 
 

@@ -104,14 +104,14 @@ def load_labels(path: str | Path) -> dict[str, Label]:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            label = _parse_line(line, path, number)
+            label = parse_line(line, path, number)
             if label.id in labels:
                 raise CaacError(E.E204, path=path, line=number, reason=f"duplicate id {label.id!r}")
             labels[label.id] = label
     return labels
 
 
-def _parse_line(line: str, path: Path, number: int) -> Label:
+def parse_line(line: str, path: Path, number: int) -> Label:
     """Parse one labels line, turning any problem into an E204 error naming the line."""
     try:
         obj = json.loads(line)

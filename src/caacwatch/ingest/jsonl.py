@@ -71,21 +71,21 @@ def _iter_stream(stream: Stream, max_line_bytes: int) -> Iterator[Document | Err
 
 
 def _iter_numbered(stream: Stream, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, Document | ErrorRecord]]:
-    for number, line, overlong in _read_lines(stream, max_line_bytes):
+    for number, line, overlong in read_lines(stream, max_line_bytes):
         if overlong:
-            yield number, None, _error(CaacError(E.E104, line=number, limit=max_line_bytes), _raw_id(line))
+            yield number, None, error_record(CaacError(E.E104, line=number, limit=max_line_bytes), raw_id(line))
             continue
         if not line.strip():
             continue
-        yield number, _raw_line(line), _parse_line(number, line)
+        yield number, raw_line(line), parse_line(number, line)
 
 
-def _raw_line(line: str | bytes) -> bytes:
+def raw_line(line: str | bytes) -> bytes:
     raw = line if isinstance(line, bytes) else line.encode("utf-8", errors="surrogatepass")
     return raw.removesuffix(b"\n").removesuffix(b"\r")
 
 
-def _read_lines(stream: Stream, limit: int) -> Iterator[tuple[int, str | bytes, bool]]:
+def read_lines(stream: Stream, limit: int) -> Iterator[tuple[int, str | bytes, bool]]:
     """(line number, line, too long?) with at most ``limit + 1`` characters of any line in
     memory; the rest of an over-long line is read and dropped."""
     number = 0
@@ -118,21 +118,21 @@ def _ends_line(chunk: str | bytes) -> bool:
     return chunk.endswith(b"\n") if isinstance(chunk, bytes) else chunk.endswith("\n")
 
 
-def _parse_line(number: int, line: str | bytes) -> Document | ErrorRecord:
+def parse_line(number: int, line: str | bytes) -> Document | ErrorRecord:
     try:
         text_line = line.decode("utf-8") if isinstance(line, bytes) else line
     except UnicodeDecodeError as exc:
-        return _error(CaacError(E.E101, line=number, reason=f"not UTF-8: {exc.reason}"), _raw_id(line))
+        return error_record(CaacError(E.E101, line=number, reason=f"not UTF-8: {exc.reason}"), raw_id(line))
     try:
         obj = json.loads(text_line)
     except json.JSONDecodeError as exc:
-        return _error(CaacError(E.E101, line=number, reason=exc.msg), _raw_id(text_line))
+        return error_record(CaacError(E.E101, line=number, reason=exc.msg), raw_id(text_line))
     except RecursionError:  # "[[[[..." 100k deep blows the json module's stack
-        return _error(CaacError(E.E101, line=number, reason="nested too deeply"), _raw_id(text_line))
+        return error_record(CaacError(E.E101, line=number, reason="nested too deeply"), raw_id(text_line))
     try:
         return _document(number, obj)
     except CaacError as exc:
-        return _error(exc, _object_id(obj))
+        return error_record(exc, _object_id(obj))
 
 
 def _document(number: int, obj: Any) -> Document:
@@ -173,7 +173,7 @@ def _object_id(obj: Any) -> str | None:
     return None
 
 
-def _raw_id(line: str | bytes) -> str | None:
+def raw_id(line: str | bytes) -> str | None:
     """Best-effort id from a line that is not valid JSON, to say *which* article failed."""
     text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
     match = _ID_IN_RAW_LINE.search(text[:100_000])
@@ -187,5 +187,5 @@ def _raw_id(line: str | bytes) -> str | None:
         return match.group(1)
 
 
-def _error(exc: CaacError, doc_id: str | None) -> ErrorRecord:
+def error_record(exc: CaacError, doc_id: str | None) -> ErrorRecord:
     return ErrorRecord(id=doc_id, error=exc.message, code=exc.code)

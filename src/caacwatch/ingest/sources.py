@@ -108,10 +108,10 @@ def _guarded(label: str, results: Iterator[Result]) -> Iterator[Result]:
     except CaacError as exc:
         yield Rejected(external_id=label, code=exc.code, reason=exc.message)
     except Exception as exc:  # a bug or a library failure on one input must not stop the others
-        yield _unexpected(label, exc)
+        yield unexpected_rejection(label, exc)
 
 
-def _unexpected(label: str, exc: Exception, original: Original | None = None) -> Rejected:
+def unexpected_rejection(label: str, exc: Exception, original: Original | None = None) -> Rejected:
     detail = " ".join(str(exc).split())[:300]
     error = CaacError(E.E019, what=label, reason=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
     return Rejected(external_id=label, code=error.code, reason=error.message, original=original)
@@ -139,7 +139,7 @@ def _guarded_one(label: str, produce: Callable[[], Result]) -> Result:
     except CaacError as exc:
         return Rejected(external_id=label, code=exc.code, reason=exc.message)
     except Exception as exc:
-        return _unexpected(label, exc)
+        return unexpected_rejection(label, exc)
 
 
 def _stdin_item(options: _Options) -> Result:
@@ -226,7 +226,7 @@ def _iter_jsonl_spec(spec: str, options: _Options) -> Iterator[Result]:
     if spec == "-":
         stdin = options.stdin if options.stdin is not None else sys.stdin
         stream = io.BytesIO(stdin) if isinstance(stdin, bytes) else getattr(stdin, "buffer", stdin)
-        yield from _iter_jsonl_lines(iter_jsonl_lines(stream, max_line_bytes=options.max_bytes), "-", STDIN_ID)
+        yield from results_of_jsonl_lines(iter_jsonl_lines(stream, max_line_bytes=options.max_bytes), "-", STDIN_ID)
         return
     path = Path(spec)
     yield from _iter_jsonl_file(path, path.name, options)
@@ -234,10 +234,10 @@ def _iter_jsonl_spec(spec: str, options: _Options) -> Iterator[Result]:
 
 def _iter_jsonl_file(path: Path, label: str, options: _Options) -> Iterator[Result]:
     lines = iter_jsonl_lines(path, max_line_bytes=options.max_bytes)
-    yield from _iter_jsonl_lines(lines, str(path), label)
+    yield from results_of_jsonl_lines(lines, str(path), label)
 
 
-def _iter_jsonl_lines(
+def results_of_jsonl_lines(
     lines: Iterable[tuple[int, bytes | None, Document | ErrorRecord]], origin: str, label: str
 ) -> Iterator[Result]:
     """Items for the good lines, rejections with the E10x code for the bad ones; the raw line
