@@ -35,7 +35,7 @@ FILTERS = {
     "violation=killing_maiming": {"violation": "killing_maiming"},
     "violation=abduction, newest 100": {"violation": "abduction", "limit": 100},
     "since=2024-07-01": {"since": date(2024, 7, 1)},
-    "status=reported, newest 100": {"status": "reported", "limit": 100},
+    "status=reported_not_verified, newest 100": {"status": "reported_not_verified", "limit": 100},
     "country=IL + violation=killing_maiming + since=2024-01-01": {
         "country": "IL", "violation": "killing_maiming", "since": date(2024, 1, 1)},
     "perpetrator=Israel": {"perpetrator": "Israel"},

@@ -22,6 +22,6 @@ fi
 if ! bash scripts/chromium.sh; then
   echo "warning: Chromium is not available; the browser tests will be skipped (CI requires them)" >&2
 fi
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks fuzz
 .venv/bin/mypy
 .venv/bin/pytest "$@"

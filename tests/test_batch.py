@@ -373,3 +373,13 @@ def test_batch_command_errors(tmp_path):
     assert result.exit_code == 2 and "--jsonl" in result.output
     result = runner.invoke(app, ["batch", "--jsonl", str(REPORTS), "--out", str(tmp_path / "o.parquet"), "--workers", "2"])
     assert result.exit_code == 2 and "--engine ray" in result.output
+
+
+def test_chunks_go_longest_first_within_windows():
+    from caacwatch.distributed.ray_engine import longest_first
+
+    sized = [(size, position, f"ref{position}") for position, size in enumerate([5, 90, 10, 70, 1, 3])]
+    assert longest_first(sized, window=3) == ["ref1", "ref2", "ref0", "ref3", "ref5", "ref4"]
+    assert longest_first(sized, window=100) == ["ref1", "ref3", "ref2", "ref0", "ref5", "ref4"]
+    ties = [(7, 0, "a"), (7, 1, "b")]
+    assert longest_first(ties, window=2) == ["a", "b"]  # equal sizes keep the input order

@@ -29,7 +29,7 @@ def test_analyze_seed_json_contract() -> None:
     result = run("analyze", str(SEED), "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["schema"] == "caacwatch.analysis/1"
+    assert data["schema"] == "caacwatch.analysis/2"
     assert data["relevant"] is True
     assert data["document"]["text"] == SEED.read_text(encoding="utf-8")
 

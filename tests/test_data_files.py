@@ -10,8 +10,17 @@ import yaml
 
 from caacwatch.extract.attribution import AttributionLexicon
 from caacwatch.extract.hedges import hedge_lexicon
-from caacwatch.extract.lexicons import evidence_patterns, party_lexicon, violation_lexicon
+from caacwatch.extract.lexicons import (
+    PARTY_TYPES,
+    data_version,
+    evidence_patterns,
+    party_lexicon,
+    violation_lexicon,
+)
 from caacwatch.extract.places import Gazetteer
+from caacwatch.extract.quantities import quantity_lexicon
+from caacwatch.extract.sources import rating_rules
+from caacwatch.extract.victims import role_lexicon
 from caacwatch.ingest.boilerplate import load_rules
 
 DATA = resources.files("caacwatch") / "data"
@@ -20,7 +29,8 @@ YAML_FILES = sorted(p.name for p in DATA.iterdir() if p.name.endswith(".yaml"))
 
 def test_the_documented_files_exist():
     expected = {"violations.yaml", "parties.yaml", "conflicts.yaml", "evidence.yaml", "reporting_verbs.yaml",
-                "hedges.yaml", "outlets.yaml", "source_types.yaml", "places.yaml", "boilerplate.yaml"}
+                "hedges.yaml", "outlets.yaml", "source_types.yaml", "places.yaml", "boilerplate.yaml",
+                "quantities.yaml", "source_ratings.yaml", "recruitment_roles.yaml"}
     assert expected <= set(YAML_FILES)
 
 
@@ -28,7 +38,8 @@ def test_the_documented_files_exist():
 def test_every_data_file_is_versioned_yaml(name: str) -> None:
     data = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
     assert isinstance(data, dict)
-    assert data.get("version") == 1, f"{name} must declare 'version: 1'"
+    expected = data_version(name)
+    assert data.get("version") == expected, f"{name} must declare 'version: {expected}'"
 
 
 def test_every_loader_accepts_its_file():
@@ -39,6 +50,9 @@ def test_every_loader_accepts_its_file():
     assert AttributionLexicon.default()
     assert len(Gazetteer.default()) > 1000
     assert load_rules()
+    assert quantity_lexicon().vague
+    assert rating_rules().base
+    assert role_lexicon().combatant
 
 
 def test_party_aliases_are_unambiguous():
@@ -48,7 +62,7 @@ def test_party_aliases_are_unambiguous():
     for party in data["parties"]:
         for alias in [party["name"], *party.get("aliases", [])]:
             assert owner.setdefault(alias, party["name"]) == party["name"], f"{alias!r} names two parties"
-        assert party["type"] in {"state", "non_state", "other"}
+        assert party["type"] in PARTY_TYPES
 
 
 @pytest.mark.parametrize(
@@ -57,7 +71,9 @@ def test_party_aliases_are_unambiguous():
         ("testimony", "Witnesses said the soldiers opened fire."),
         ("official_statement", "The ministry said in a statement that 12 people died."),
         ("physical_evidence", "Shell fragments were found near the school."),
-        ("image_video", "Video footage shows the convoy burning."),
+        ("video", "Video footage shows the convoy burning."),
+        ("photograph", "Photographs posted online show the damaged classrooms."),
+        ("satellite_imagery", "Satellite images show the hospital destroyed."),
         ("document", "A UN report documented 300 cases."),
     ],
 )

@@ -147,7 +147,21 @@ def test_to_timeref() -> None:
         and ref.precision == "day"
         and ref.span == (3, 15)
         and ref.basis == "explicit"
+        and ref.time_precision == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("phrase", "code"), [("on 27 July 2024", 1), ("last week", 2), ("in July 2024", 3), ("in 2024", None)]
+)
+def test_to_timeref_precision_code(phrase: str, code: int | None) -> None:
+    """ACLED date precision: 1 day, 2 week, 3 month; a year gives no code (no event date is invented)."""
+    assert to_timeref(single(phrase)).time_precision == code
+
+
+def test_no_precision_code_without_a_publication_date_to_resolve_against() -> None:
+    [mention] = find_dates("It happened last week.", None)
+    assert mention.value is None and to_timeref(mention).time_precision is None
 
 
 # --- properties --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from caacwatch.errors import CaacError
 from caacwatch.evaluate import (
+    LABEL_CODES,
     Counts,
     Label,
     Recall,
@@ -164,6 +165,20 @@ def test_violations_of_irrelevant_analysis_are_ignored() -> None:
 def test_violations_on_irrelevant_label_are_false_positives() -> None:
     report = score({"d1": analysis(allegations=(allegation("abduction"),))}, {"d1": label(relevant=False)})
     assert report.violations.fp == 1
+
+
+def test_related_categories_are_scored_as_the_labels_code_them() -> None:
+    """GUIDELINES.md counts military use of schools as an attack; deprivation of liberty has no label code."""
+    labels = {"d1": label(violations=["attacks_schools_hospitals"]), "d2": label("d2", relevant=False)}
+    analyses = {
+        "d1": analysis(allegations=(allegation("military_use_schools_hospitals"),)),
+        "d2": analysis(allegations=(allegation("deprivation_of_liberty", ("UA",)),)),
+    }
+    report = score(analyses, labels)
+    assert (report.violations.tp, report.violations.fp, report.violations.fn) == (1, 0, 0)
+    assert (report.relevance.tp, report.relevance.fp) == (1, 0)
+    assert report.countries.fp == 0
+    assert LABEL_CODES["deprivation_of_liberty"] is None
 
 
 # --------------------------------------------------------------------------- countries

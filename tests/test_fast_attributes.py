@@ -312,10 +312,11 @@ def corpus_texts(n: int) -> list[str]:
 
 
 @pytest.mark.slow
-def test_identical_on_300_corpus_articles(original: Language, fast_ruler: FastAttributeRuler) -> None:
+def test_identical_on_120_corpus_articles(original: Language, fast_ruler: FastAttributeRuler) -> None:
     if not (CORPUS / "articles.jsonl").is_file():
         pytest.skip("../shared/corpus is absent")
-    texts = corpus_texts(300)
+    # 120 articles (~40 s): the docs built from every pattern above cover each rule; this is real text
+    texts = corpus_texts(120)
     tokens = differing = 0
     for doc in original.pipe(texts, disable=BEFORE_RULER):
         expected, got = apply_both(original, fast_ruler, doc)
@@ -325,5 +326,5 @@ def test_identical_on_300_corpus_articles(original: Language, fast_ruler: FastAt
         tokens += len(doc)
         differing += int((expected.to_array(ARRAY_ATTRS) != got.to_array(ARRAY_ATTRS)).any(axis=1).sum())
         assert got.to_bytes() == expected.to_bytes()
-    assert len(texts) == 300 and tokens > 100_000
+    assert len(texts) == 120 and tokens > 40_000
     assert differing == 0

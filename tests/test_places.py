@@ -154,6 +154,14 @@ def test_to_location() -> None:
     match = only(Gazetteer.default(), "in Luhansk")
     location = places.to_location(match)
     assert location.country == "UA" and location.precision == "admin1" and location.span == (3, 10)
+    assert location.geo_precision == 3, "a region: ACLED location precision 3"
+
+
+def test_to_location_precision_codes_see_the_words_before_the_name() -> None:
+    gaz = Gazetteer.default()
+    assert places.to_location(only(gaz, "in Kharkiv"), "in Kharkiv").geo_precision == 1
+    assert places.to_location(only(gaz, "a village near Kharkiv"), "a village near Kharkiv").geo_precision == 2
+    assert places.to_location(only(gaz, "on the outskirts of Kharkiv"), "on the outskirts of Kharkiv").geo_precision == 2
 
 
 # --- properties --------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_reports_of_one_abduction_make_one_incident(store, analyzer):
     # the copy, the exact mirror and the other outlet's own report are all under it
     assert {"wire-kauru-1", "blog-kauru-copy", "mirror-kauru-1", "daily-kauru-parents"} <= set(abduction["documents"])
     assert abduction["countries"] == ["NG"]
-    assert abduction["status"] == "reported"
+    assert abduction["status"] == "reported_not_verified"
     # copies add no independence: police (via the wire story and its copies) + the Daily's sources
     names = {s["name"] for s in abduction["sources"]}
     assert "police" in names

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from caacwatch.extract.lexicons import violation_lexicon
 from caacwatch.extract.parties import find_party_mentions
 from caacwatch.extract.violations import find_violation_cues, prefilter, rough_sentences
-from caacwatch.records import VIOLATIONS
+from caacwatch.records import CATEGORIES, RELATED_CATEGORIES, VIOLATIONS
 
 
 def cues_of(text: str) -> dict[str, float]:
@@ -20,8 +20,9 @@ def cues_of(text: str) -> dict[str, float]:
     return found
 
 
-def test_data_file_defines_the_six_violations():
-    assert set(violation_lexicon().rules) == set(VIOLATIONS)
+def test_data_file_defines_the_six_violations_and_the_two_related_categories():
+    assert set(violation_lexicon().rules) == set(CATEGORIES)
+    assert set(VIOLATIONS) | set(RELATED_CATEGORIES) == set(CATEGORIES) and len(VIOLATIONS) == 6
 
 
 POSITIVES = [

@@ -25,7 +25,7 @@ def web(request, tmp_path_factory, analyzer):
 
 @pytest.fixture(scope="module")
 def ids(web):
-    from caacwatch.store.models import Allegation, Claim, Document
+    from caacwatch.store.models import Allegation, Claim, Document, IncidentSource
 
     with web.active():
         incident = web.incident_ids()[0]
@@ -34,6 +34,7 @@ def ids(web):
             "document": Document.objects.order_by("id").values_list("id", flat=True).first(),
             "allegation": Allegation.objects.order_by("id").values_list("id", flat=True).first(),
             "source": Claim.objects.exclude(source_name=None).values_list("source_name", flat=True).first(),
+            "source_row": IncidentSource.objects.filter(incident_id=incident).values_list("id", flat=True).first() or 1,
         }
 
 
@@ -61,7 +62,7 @@ def test_incident_list_and_detail_contract(web):
     assert listing.json()["count"] == len(web.incident_ids())
     detail = web.api("viewer", "GET", f"/api/incidents/{results[0]['id']}")
     assert detail.status_code == 200
-    assert detail.json()["status"] == "reported"
+    assert detail.json()["status"] == "reported_not_verified"
     assert detail.json()["id"] == results[0]["id"]
     assert web.api("viewer", "GET", "/api/incidents/999999").status_code == 404
 
@@ -81,7 +82,11 @@ def test_openapi_document_describes_the_api(web):
         assert path in paths, path
     review = paths["/api/incidents/{id}/review"]["post"]
     schema_ref = review["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    assert set(document["components"]["schemas"][schema_ref]["required"]) == {"status", "note"}
+    request = document["components"]["schemas"][schema_ref]
+    assert set(request["required"]) == {"status", "note"}
+    assert set(request["properties"]) == {"status", "note", "level"}
+    for path in ("/api/incidents/{id}/sources/{source}/rating", "/api/incidents/{id}/public-summary"):
+        assert "post" in paths[path], path
     assert "tokenAuth" in document["components"]["securitySchemes"]
 
 
@@ -93,9 +98,18 @@ def test_filters_and_search(web):
     assert abductions and {i["violation"] for i in abductions} == {"abduction"}
     contested = web.api("viewer", "GET", "/api/incidents?flag=contested").json()["results"]
     assert contested and all("contested" in i["flags"] for i in contested)
-    found = web.api("viewer", "GET", "/api/incidents?q=Kauru").json()["results"]
+    found = web.api("analyst", "GET", "/api/incidents?q=Kauru").json()["results"]
     assert found and len(found) < len(everything)
+    # A viewer's search looks in the public-safe summaries only: it must not tell which article names a town.
+    assert web.api("viewer", "GET", "/api/incidents?q=Kauru").json()["results"] == []
+    assert web.api("viewer", "GET", "/api/incidents?q=Abduction of children").json()["results"]
     assert web.api("viewer", "GET", "/api/incidents?q=zzzznothing").json()["results"] == []
+    grave = web.api("viewer", "GET", "/api/incidents?violation_class=grave_violation").json()["results"]
+    assert grave and all(i["violation_class"] == "grave_violation" for i in grave)
+    related = web.api("viewer", "GET", "/api/incidents?violation_class=related_category").json()["results"]
+    assert all(i["violation_class"] == "related_category" for i in related)
+    assert len(grave) + len(related) == len(everything)  # the two classes are shown apart
+    assert web.api("viewer", "GET", "/api/incidents?violation_class=other").status_code == 400
     assert web.api("viewer", "GET", "/api/incidents?since=2099-01-01").json()["results"] == []
     assert web.api("viewer", "GET", "/api/incidents?violation=nonsense").status_code == 400
     assert web.api("viewer", "GET", "/api/incidents?since=yesterday").status_code == 400
@@ -133,15 +147,17 @@ ENDPOINTS = [
     ("GET", "/api/incidents/export?format=csv", None, "viewer"),
     ("GET", "/api/incidents/{incident}", None, "viewer"),
     ("GET", "/api/incidents/{incident}/history", None, "viewer"),
-    ("POST", "/api/incidents/{incident}/review", {"status": "under_review"}, "analyst"),
+    ("POST", "/api/incidents/{incident}/review", {"status": "pending_verification"}, "analyst"),
+    ("POST", "/api/incidents/{incident}/sources/{source_row}/rating", {}, "analyst"),
+    ("POST", "/api/incidents/{incident}/public-summary", {}, "analyst"),
     ("POST", "/api/incidents/{incident}/notes", {}, "analyst"),
     ("POST", "/api/incidents/{incident}/merge", {"note": "x"}, "analyst"),
     ("POST", "/api/incidents/{incident}/split", {"note": "x"}, "analyst"),
-    ("GET", "/api/allegations/{allegation}", None, "viewer"),
+    ("GET", "/api/allegations/{allegation}", None, "analyst"),
     ("PATCH", "/api/allegations/{allegation}", {"victims_count": 3}, "analyst"),
-    ("GET", "/api/documents/{document}", None, "viewer"),
-    ("GET", "/api/sources", None, "viewer"),
-    ("GET", "/api/sources/{source}", None, "viewer"),
+    ("GET", "/api/documents/{document}", None, "analyst"),
+    ("GET", "/api/sources", None, "analyst"),
+    ("GET", "/api/sources/{source}", None, "analyst"),
     ("GET", "/api/review-queue", None, "viewer"),
     ("GET", "/api/dashboard", None, "viewer"),
     ("GET", "/api/me", None, "viewer"),
@@ -179,8 +195,8 @@ def test_an_invalid_token_is_refused(web):
 
 PAGES = [
     ("/", "viewer"), ("/incidents", "viewer"), ("/incidents?country=NG&flag=contested", "viewer"),
-    ("/incidents/{incident}", "viewer"), ("/documents/{document}", "viewer"), ("/sources", "viewer"),
-    ("/sources/{source}", "viewer"), ("/review", "viewer"),
+    ("/incidents/{incident}", "viewer"), ("/documents/{document}", "analyst"), ("/sources", "analyst"),
+    ("/sources/{source}", "analyst"), ("/review", "viewer"),
     ("/audit", "analyst"), ("/allegations/{allegation}/edit", "analyst"),
 ]
 
@@ -211,9 +227,13 @@ def test_admin_is_for_admins_only(web, who, status):
 
 def test_page_actions_need_the_analyst_role(web, ids):
     with web.active():
-        response = web.client("viewer").post(f"/incidents/{ids['incident']}/review", {"status": "under_review", "note": "x"})
-    assert response.status_code == 403
-    assert web.api("viewer", "GET", f"/api/incidents/{ids['incident']}").json()["status"] == "reported"
+        client = web.client("viewer")
+        response = client.post(f"/incidents/{ids['incident']}/review", {"status": "pending_verification", "note": "x"})
+        rating = client.post(f"/incidents/{ids['incident']}/sources/{ids['source_row']}/rating", {"credibility": "low"})
+        summary = client.post(f"/incidents/{ids['incident']}/public-summary", {"text": "x"})
+    assert response.status_code == rating.status_code == summary.status_code == 403
+    assert web.api("viewer", "GET", f"/api/incidents/{ids['incident']}").json()["status"] == "reported_not_verified"
+    assert web.api("analyst", "GET", f"/api/incidents/{ids['incident']}/history").json() == []
 
 
 # --- security --------------------------------------------------------------------------------

@@ -216,13 +216,14 @@ def test_place_names_reach_the_page_escaped():
     from caacwatch.web import views
 
     hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
-    data = {"total": 1, "by_status": {"reported": 1}, "by_violation": {"abduction": 1}, "by_country": [],
-            "by_month": [], "points": [{"incident": 7, "violation": "abduction", "status": "reported",
+    data = {"total": 1, "by_status": {"reported_not_verified": 1}, "by_class": {"grave_violation": 1, "related_category": 0},
+            "by_violation": {"abduction": 1}, "by_related_category": {}, "by_country": [],
+            "by_month": [], "points": [{"incident": 7, "violation": "abduction", "status": "reported_not_verified",
                                         "name": hostile, "lat": 10.5, "lon": 7.4}]}
     body = render_to_string("caacwatch_web/dashboard.html",
                             {"data": data, "chart": views._charts(data), "map": views._map_options(data)})
     assert "<script>alert" not in body and "<img src=x" not in body
-    assert json.loads(_map_attributes(body)["data-points"]) == [[7, 10.5, 7.4, "abduction", "reported", hostile]]
+    assert json.loads(_map_attributes(body)["data-points"]) == [[7, 10.5, 7.4, "abduction", "reported_not_verified", hostile]]
 
 
 def test_an_online_tile_layer_is_opt_in(web):

@@ -51,6 +51,8 @@ OPERATIONS = [
     ("POST", "/api/incidents/{id}/notes"),
     ("POST", "/api/incidents/{id}/review"),
     ("POST", "/api/incidents/{id}/split"),
+    ("POST", "/api/incidents/{id}/sources/{source}/rating"),
+    ("POST", "/api/incidents/{id}/public-summary"),
     ("GET", "/api/incidents/export"),
     ("GET", "/api/me"),
     ("GET", "/api/review-queue"),
@@ -85,11 +87,14 @@ def existing(served: Served) -> dict[str, object]:
     report = detail["reports"][0]
     sources = _get_json(served, "/api/sources")["results"]
     assert incidents and report["allegations"] and sources, "the fixtures should give incidents, allegations and sources"
+    rated = _get_json(served, f"/api/incidents/{incidents[-1]['id']}")["sources"]
+    assert rated, "the incident whose sources are rated has typed sources"
     return {
         "incident": incidents[-1]["id"],
         "allegation": report["allegations"][0]["id"],
         "document": report["document"],
         "source": sources[0]["name"],
+        "source_row": rated[0]["id"],
     }
 
 
@@ -112,7 +117,10 @@ def _known_path_parameters(path: str, existing: dict[str, object]) -> dict[str, 
     if "{id}" not in path:
         return None
     kind = path.split("/")[2]  # incidents, allegations, documents
-    return {"id": existing[kind.rstrip("s")]}
+    known = {"id": existing[kind.rstrip("s")]}
+    if "{source}" in path:  # an incident's typed source (its IncidentSource id)
+        known["source"] = existing["source_row"]
+    return known
 
 
 def test_every_operation_of_the_document_is_fuzzed(api_schema):

@@ -39,7 +39,7 @@ def _assert_escaped(body: str) -> None:
 def test_article_markup_is_escaped_on_document_and_incident_pages(hostile):
     document = _hostile_document(hostile)
     with hostile.active():
-        client = hostile.client("viewer")
+        client = hostile.client("analyst")  # documents and article text are for analysts and admins
         _assert_escaped(client.get(f"/documents/{document}").content.decode())
         incidents = client.get(f"/api/documents/{document}").json()["incidents"]
         assert incidents, "the hostile article should report an incident"

@@ -17,7 +17,35 @@ def ingest(store, analyzer, *paths) -> None:
     from caacwatch.ingest.sources import iter_sources
     from caacwatch.monitor import ingest as run
 
-    run(iter_sources([], jsonl=[str(p) for p in paths]), store, analyzer=analyzer)
+    run(iter_sources([], jsonl=[str(p) for p in paths]), store, analyzer=_Remembering.of(analyzer))
+
+
+class _Remembering:
+    """The session's analyzer, remembering each document's analysis: the web tests ingest the same
+    fixtures into a fresh store for almost every test, and the analysis of a text does not change."""
+
+    _wrapped: dict[int, _Remembering] = {}
+
+    def __init__(self, analyzer: Any):
+        self.analyzer = analyzer
+        self.seen: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, analyzer: Any) -> _Remembering:
+        if isinstance(analyzer, cls):
+            return analyzer
+        return cls._wrapped.setdefault(id(analyzer), cls(analyzer))
+
+    def analyze_records(self, items, **kwargs):
+        items = list(items)
+        keys = [item.model_dump_json() for item in items]
+        todo = [(key, item) for key, item in zip(keys, items, strict=True) if key not in self.seen]
+        for (key, _), result in zip(todo, self.analyzer.analyze_records([i for _, i in todo], **kwargs), strict=True):
+            self.seen[key] = result
+        return [self.seen[key].model_copy(deep=True) for key in keys]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.analyzer, name)
 
 
 def allow_test_host() -> None:

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from caacwatch.errors import CaacError
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 
 DbOption = Annotated[
     str | None,
@@ -98,10 +98,24 @@ def ingest(
     _print_summary(summary.to_json(), as_json)
 
 
-def link(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def link(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Also recompute every incident (counts, sources, regions) after an upgrade.")
+    ] = False,
+) -> None:
     """Link documents stored with --no-link (or loaded from a batch) into duplicate groups and incidents."""
     try:
         store = _open(db)
+        if refresh:
+            from caacwatch.monitor import refresh_all
+            from caacwatch.store import models
+
+            with store.activate():
+                total = models.Incident.objects.count()
+            with _progress("refreshing", total) as advance:
+                refreshed = refresh_all(store, progress=advance)
         from caacwatch.monitor import link_pending
         from caacwatch.store import models
 
@@ -113,22 +127,40 @@ def link(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] =
         raise _fail(exc) from exc
     result = summary.to_json()
     result["linked"] = summary.counts.get("linked", 0)
+    if refresh:
+        result["refreshed"] = refreshed
     _print_summary(result, as_json)
 
 
 def incidents(
     db: DbOption = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. UA.")] = None,
-    violation: Annotated[str | None, typer.Option(help="e.g. abduction, recruitment_use, killing_maiming.")] = None,
+    violation: Annotated[
+        str | None,
+        typer.Option(help="One of the six grave violations (recruitment_use, killing_maiming, sexual_violence, "
+                     "attacks_schools_hospitals, abduction, denial_humanitarian_access) or a related category "
+                     "(military_use_schools_hospitals, deprivation_of_liberty)."),
+    ] = None,
+    violation_class: Annotated[
+        str | None, typer.Option("--class", help="grave_violation or related_category.")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="First reported on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="First reported on or before YYYY-MM-DD.")] = None,
-    status: Annotated[str | None, typer.Option(help="reported, under_review, verified, not_verified, dismissed.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="reported_not_verified, pending_verification, verified, not_a_violation, did_not_occur."),
+    ] = None,
     perpetrator: Annotated[str | None, typer.Option(help="Principal perpetrator party, e.g. Russia.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many (newest first).")] = None,
     output_format: Annotated[IncidentFormat, typer.Option("--format", "-f")] = IncidentFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="Publication mode: only public-safe fields (no names, no place finer than "
+                     "the region, months not days; docs/mrm.md)."),
+    ] = False,
 ) -> None:
-    """List incidents, filtered; as a table, JSON, CSV, GeoJSON or HXL-tagged CSV."""
+    """List incidents, filtered; as a table, JSON, CSV, GeoJSON or HXL-tagged CSV (--public: for publication)."""
     from caacwatch.export import write_incidents
 
     try:
@@ -138,9 +170,10 @@ def incidents(
         flt = IncidentFilter(
             country=country, violation=violation, status=status, perpetrator=perpetrator, limit=limit,
             since=parse_date_option(since, "--since"), until=parse_date_option(until, "--until"),
+            violation_class=violation_class,
         ).validate()
         with store.activate(), _output(out) as sink:
-            write_incidents(iter_incidents(flt), output_format.value, sink)
+            write_incidents(iter_incidents(flt), output_format.value, sink, visibility="public" if public else "full")
     except CaacError as exc:
         raise _fail(exc) from exc
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from caacwatch.cli_store import DbOption
 from caacwatch.errors import CaacError
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 ROLE_HELP = "viewer (read), analyst (review) or admin (users, settings)."
 
 

@@ -60,6 +60,10 @@ class E(str, Enum):
         "Reading {what} failed unexpectedly ({reason}). The other inputs were read; please report this input "
         "with this message so the reader can be fixed."
     )
+    E020 = (
+        "Text of {what} is too long to analyse: {chars} characters > limit {limit}. No news article is this "
+        "long: split it into its articles, or check that it is the file you meant."
+    )
     # batch input (E1xx)
     E101 = "Line {line}: not valid JSON ({reason}). Each line must be one JSON object."
     E102 = "Line {line}: a JSON object with a string field 'text' is required (got {got})."

@@ -11,7 +11,12 @@ Scoring rules (all figures are micro-averaged over the labelled documents):
 
 * **relevance** - precision/recall/F1 of ``analysis["relevant"]`` against the label.
 * **violations** - (document, violation) pairs. Predicted violations are the ``violation`` codes of the
-  document's allegations, and only when the analysis says ``relevant``. A predicted code listed in the
+  document's allegations, and only when the analysis says ``relevant``. The labels know the six grave
+  violations only (GUIDELINES.md counts military use of schools as an attack): an allegation of the
+  related category ``military_use_schools_hospitals`` is scored as ``attacks_schools_hospitals`` and one of
+  ``deprivation_of_liberty`` is not scored at all (see :data:`LABEL_CODES`); an analysis whose only
+  allegations are not scored counts as not relevant, and the other figures below only read scored
+  allegations. A predicted code listed in the
   label's ``violations_optional`` is neutral: neither a true nor a false positive.
 * **countries** - (document, country) pairs. Predicted countries are the ``country`` values of all
   locations of all allegations of a relevant analysis. ``countries_optional`` are neutral;
@@ -49,6 +54,7 @@ from caacwatch.errors import CaacError, E
 from caacwatch.records import VIOLATIONS, Document
 
 __all__ = [
+    "LABEL_CODES",
     "Counts",
     "DocErrors",
     "Label",
@@ -403,15 +409,33 @@ class _Prediction:
 
 _NOTHING = _Prediction(False, frozenset(), frozenset(), (), (), None)
 
+# The labels (GUIDELINES.md) code the six grave violations only, and count military use of schools under
+# attacks on schools and hospitals. Since caacwatch.analysis/2 records military use and deprivation of
+# liberty as related categories apart from the six, scoring maps them onto the labels' codes: military use
+# counts as attacks_schools_hospitals, deprivation of liberty is not scored (no label code exists for it).
+LABEL_CODES: dict[str, str | None] = {
+    **{code: code for code in VIOLATIONS},
+    "military_use_schools_hospitals": "attacks_schools_hospitals",
+    "deprivation_of_liberty": None,
+}
+
+
+def label_code(violation: str | None) -> str | None:
+    """The labels' code an allegation's ``violation`` is scored as (None: not scored)."""
+    return LABEL_CODES.get(violation) if violation else None
+
 
 def _predict(analysis: Mapping[str, Any] | None) -> _Prediction:
     """Reduce an analysis dict to a :class:`_Prediction`; an irrelevant analysis predicts nothing."""
     if not analysis or analysis.get("relevant") is not True:
         return _NOTHING
-    allegations = analysis.get("allegations") or []
+    every = analysis.get("allegations") or []
+    allegations = [a for a in every if label_code(a.get("violation")) is not None]
+    if every and not allegations:
+        return _NOTHING  # only deprivation of liberty: not relevant in the labels' sense
     return _Prediction(
         relevant=True,
-        violations=frozenset(a["violation"] for a in allegations if a.get("violation")),
+        violations=frozenset(code for a in allegations if (code := label_code(a.get("violation")))),
         countries=frozenset(
             loc["country"] for a in allegations for loc in a.get("locations") or [] if loc.get("country")
         ),

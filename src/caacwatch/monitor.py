@@ -197,3 +197,23 @@ def link_pending(store: Store, *, batch_size: int = DEFAULT_BATCH, progress: Pro
                 progress(len(pending))
             if len(pending) < batch_size:
                 return summary
+
+
+def refresh_all(store: Store, *, batch_size: int = 500, progress: Progress | None = None) -> int:
+    """Recompute every incident's aggregates (after an upgrade: migration 0002 adds counts, typed sources,
+    regions and precision codes, which are filled by a refresh); analysts' decisions and ratings stay."""
+    from caacwatch.store import models
+    from caacwatch.store.linking import refresh_incident
+    from caacwatch.store.lock import writer_lock
+
+    done = 0
+    with store.activate(), writer_lock(store):
+        ids = list(models.Incident.objects.order_by("id").values_list("id", flat=True))
+        for start in range(0, len(ids), batch_size):
+            with store.atomic():
+                for incident in models.Incident.objects.filter(id__in=ids[start : start + batch_size]).order_by("id"):
+                    refresh_incident(incident)
+                    done += 1
+            if progress:
+                progress(min(batch_size, len(ids) - start))
+    return done

@@ -1,7 +1,8 @@
 """Typed records that cross boundaries: ingest -> extract -> JSON/CLI/store/workers.
 
 These pydantic models *are* the public JSON contract of ``caacwatch analyze``
-(schema ``caacwatch.analysis/1``). spaCy objects never leave the extraction
+(schema ``caacwatch.analysis/2``; what changed from ``/1`` is in
+``docs/mrm.md``). spaCy objects never leave the extraction
 package: everything is converted to these records first.
 
 Spans are ``[start, end)`` character offsets into ``Document.text``.
@@ -13,11 +14,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA = "caacwatch.analysis/1"
+SCHEMA = "caacwatch.analysis/2"
 
 Span = tuple[int, int]
 
-Violation = Literal[
+GraveViolation = Literal[
     "recruitment_use",
     "killing_maiming",
     "sexual_violence",
@@ -25,7 +26,13 @@ Violation = Literal[
     "abduction",
     "denial_humanitarian_access",
 ]
-VIOLATIONS: tuple[str, ...] = get_args(Violation)
+# Recorded by monitors next to the six, never counted as one of them (MRM Field Manual).
+RelatedCategory = Literal["military_use_schools_hospitals", "deprivation_of_liberty"]
+Violation = Literal[GraveViolation, RelatedCategory]
+VIOLATIONS: tuple[str, ...] = get_args(GraveViolation)  # the six grave violations
+RELATED_CATEGORIES: tuple[str, ...] = get_args(RelatedCategory)
+CATEGORIES: tuple[str, ...] = VIOLATIONS + RELATED_CATEGORIES  # every code an allegation may carry
+ViolationClass = Literal["grave_violation", "related_category"]
 ClaimKind = Literal["direct", "indirect", "according_to", "unattributed"]
 Stance = Literal["accuses", "denies", "confirms", "calls_for_investigation", "reports"]
 SourceType = Literal[
@@ -34,9 +41,21 @@ SourceType = Literal[
 ]
 DatePrecision = Literal["day", "week", "month", "year", "decade", "unknown"]
 PlacePrecision = Literal["point", "city", "admin1", "region", "country"]
-EvidenceKind = Literal[
-    "testimony", "official_statement", "physical_evidence", "image_video", "document",
+# Kinds of information behind an allegation (MRM/Primero "type of source" of information).
+SourceKind = Literal[
+    "testimony", "official_statement", "photograph", "video", "satellite_imagery", "document", "media_report",
 ]
+EvidenceKind = Literal[SourceKind, "physical_evidence"]
+# Who the source of an allegation is. primary: victim, witness, alleged_perpetrator; secondary: the rest.
+SourceCategory = Literal["primary", "secondary"]
+SourceClass = Literal["victim", "witness", "alleged_perpetrator", "official", "un", "ngo", "media", "other"]
+Rating = Literal["high", "medium", "low"]
+PerpetratorType = Literal["state_armed_force", "non_state_armed_group", "other_party", "unknown"]
+RecruitmentRole = Literal["combatant", "support", "unknown"]
+# ACLED's precision codes. Location: 1 the town itself; 2 near a town, or a small area (district);
+# 3 a region (province/oblast) or larger. Date: 1 the exact day; 2 within a week; 3 within a month.
+# None when the text gives no location (date) at all: a finer code is never invented.
+PrecisionCode = Literal[1, 2, 3]
 
 
 class _Record(BaseModel):
@@ -100,17 +119,45 @@ class Claim(_Record):
 class Perpetrator(_Record):
     name: str
     party: str | None = None
-    type: str | None = Field(default=None, description="state | non_state | other | unknown")
+    type: PerpetratorType = Field(
+        default="unknown",
+        description="state_armed_force | non_state_armed_group | other_party | unknown (from parties.yaml)",
+    )
     span: Span | None = None
     mentions: list[str] = Field(default_factory=list, description="how the text names the perpetrator")
 
 
 class Victims(_Record):
+    """The child victims of one allegation, counted conservatively (see ``docs/mrm.md``, "Counting").
+
+    ``count`` is the lowest figure the text supports; ``count_max`` the top of a stated range. A vague
+    quantity ("dozens") gives the figure of ``data/quantities.yaml`` and ``estimated`` True, as do "about",
+    "more than", "at least" and a range. ``sex_unknown = count - boys - girls`` (a figure not stated counts
+    0) whenever ``count`` is known, so ``boys + girls + sex_unknown == count`` with missing figures as 0:
+    "12 children, including five girls" gives girls 5, boys None, sex_unknown 7. For killing and maiming
+    ``killed`` and ``injured`` are separate figures (None for other violations, and when the text does not
+    split them: "killed or injured 40 children"). Ages: ``min_age``..``max_age``; a group named by one age
+    ("16-year-olds") has ``min_age`` only (shown "16+"). ``rule`` names the counting rule that gave
+    ``count`` (``quantities.vague:dozens/1``, ``victims.sum_boys_girls/1``...). The counting rules are in
+    ``extract/victims.py``.
+    """
+
     count: int | None = None
+    count_max: int | None = None
+    estimated: bool = False
+    quantity: TextSpan | None = Field(default=None, description="the words the count was read from")
+    killed: int | None = None
+    injured: int | None = None
+    boys: int | None = None
+    girls: int | None = None
+    sex_unknown: int | None = None
     min_age: int | None = None
     max_age: int | None = None
     sex: Literal["male", "female", "mixed", "unknown"] = "unknown"
+    role: RecruitmentRole | None = Field(default=None, description="recruitment_use only")
+    role_evidence: TextSpan | None = None
     spans: list[Span] = Field(default_factory=list)
+    rule: str | None = None
 
 
 class Location(_Record):
@@ -120,6 +167,7 @@ class Location(_Record):
     lat: float | None = None
     lon: float | None = None
     precision: PlacePrecision = "country"
+    geo_precision: PrecisionCode | None = Field(default=None, description="ACLED location precision 1/2/3")
     span: Span | None = None
 
 
@@ -128,6 +176,7 @@ class TimeRef(_Record):
     span: Span | None = None
     date: str | None = Field(default=None, description="ISO date, truncated to its precision")
     precision: DatePrecision = "unknown"
+    time_precision: PrecisionCode | None = Field(default=None, description="ACLED date precision 1/2/3")
     basis: Literal["explicit", "relative_to_published", "published"] = "explicit"
 
 
@@ -137,14 +186,36 @@ class Evidence(_Record):
     span: Span
 
 
+class AllegationSource(_Record):
+    """Who an allegation comes from, typed as monitors type sources; ratings are proposals an analyst edits."""
+
+    name: str
+    category: SourceCategory
+    type: SourceClass
+    kinds: list[SourceKind] = Field(default_factory=list)
+    party: str | None = Field(default=None, description="party to the conflict the source belongs to")
+    relay: bool = Field(default=False, description="passes on another source's words (an outlet citing)")
+    reliability: Rating = "medium"
+    credibility: Rating = "medium"
+    claims: list[str] = Field(default_factory=list)
+    span: Span | None = None
+    rule: str
+
+
 class Allegation(_Record):
     id: str
     violation: Violation
+    violation_class: ViolationClass = "grave_violation"
     perpetrator: Perpetrator | None = None
     victims: Victims = Field(default_factory=Victims)
     locations: list[Location] = Field(default_factory=list)
-    time: TimeRef | None = None
+    time: TimeRef | None = Field(
+        default=None, description="the most precise event date (day, week or month); a year alone gives none"
+    )
+    location_precision: PrecisionCode | None = Field(default=None, description="most precise geo_precision")
+    date_precision: PrecisionCode | None = Field(default=None, description="time.time_precision")
     claims: list[str] = Field(default_factory=list)
+    sources: list[AllegationSource] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: float
     rule: str

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -16,6 +19,8 @@ VIOLATION_LABELS = {
     "attacks_schools_hospitals": "Attacks on schools or hospitals",
     "abduction": "Abduction of children",
     "denial_humanitarian_access": "Denial of humanitarian access",
+    "military_use_schools_hospitals": "Military use of schools or hospitals",
+    "deprivation_of_liberty": "Deprivation of liberty of children",
 }
 FLAG_TEXT = {
     "question_headline": "the headline asks a question instead of stating a fact",
@@ -29,7 +34,24 @@ FLAG_TEXT = {
 }
 
 
+# C0 and C1 control characters but tab and newline: article text must not drive the user's terminal
+# (ESC sequences can retitle, clear or rewrite it). Replaced one for one, so spans stay valid.
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(value: Any) -> Any:
+    """``value`` (strings, lists, dicts) with every control character replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _TERMINAL_CONTROLS.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: printable(item) for key, item in value.items()}
+    return value
+
+
 def print_report(analysis: Analysis, console: Console) -> None:
+    analysis = Analysis.model_validate(printable(analysis.to_json_dict()))
     console.print(_header(analysis))
     if analysis.allegations:
         console.print(_allegations_table(analysis))
@@ -68,6 +90,7 @@ def _allegations_table(analysis: Analysis) -> Group:
             ("where", "; ".join(_place(loc) for loc in allegation.locations) or "not stated"),
             ("when", _when(allegation)),
             ("said by", "; ".join(said_by) or "—"),
+            ("sources", "; ".join(_allegation_source(s) for s in allegation.sources) or "—"),
             ("evidence", ", ".join(sorted({e.kind for e in allegation.evidence})) or "none offered"),
             ("trigger", f"'{allegation.trigger.text}' {list(allegation.trigger.span)}"),
             ("rule", f"{allegation.rule} (confidence {allegation.confidence:.2f})"),
@@ -78,6 +101,8 @@ def _allegations_table(analysis: Analysis) -> Group:
         for label, value in rows:
             grid.add_row(label, Text(value))
         title = f"{allegation.id} · {VIOLATION_LABELS.get(allegation.violation, allegation.violation)}"
+        if allegation.violation_class == "related_category":
+            title += " [related category]"
         blocks.append(Panel(grid, title=title, title_align="left", border_style="red"))
     return Group(Text("Allegations", style="bold underline"), *blocks)
 
@@ -86,35 +111,62 @@ def _perpetrator(allegation: Allegation) -> str:
     p = allegation.perpetrator
     if p is None:
         return "unknown"
-    return p.name if not p.party or p.party == p.name else f"{p.name} ({p.party})"
+    who = p.name if not p.party or p.party == p.name else f"{p.name} ({p.party})"
+    return who if p.type == "unknown" else f"{who} — {p.type.replace('_', ' ')}"
 
 
 def _victims(allegation: Allegation) -> str:
     v = allegation.victims
     parts = []
     if v.count is not None:
-        parts.append(f"{v.count}")
+        figure = f"{v.count}" if v.count_max is None else f"{v.count}–{v.count_max}"
+        parts.append(figure + (" (estimated)" if v.estimated else ""))
+    if v.killed is not None or v.injured is not None:
+        parts.append(f"killed {_figure(v.killed)}, injured {_figure(v.injured)}")
+    if v.boys is not None or v.girls is not None or v.sex_unknown:
+        parts.append(f"boys {_figure(v.boys)}, girls {_figure(v.girls)}, sex unknown {_figure(v.sex_unknown)}")
     if v.min_age is not None:
-        parts.append(f"age {v.min_age}" if v.min_age == v.max_age else f"ages {v.min_age}–{v.max_age or '?'}")
+        if v.max_age is None:
+            parts.append(f"ages {v.min_age}+")
+        else:
+            parts.append(f"age {v.min_age}" if v.min_age == v.max_age else f"ages {v.min_age}–{v.max_age}")
     elif v.max_age is not None:
         parts.append(f"under {v.max_age + 1}")
-    if v.sex != "unknown":
+    if v.sex != "unknown" and v.boys is None and v.girls is None:
         parts.append(v.sex)
+    if v.role is not None:
+        parts.append(f"role {v.role}" + (f" ('{v.role_evidence.text}')" if v.role_evidence else ""))
     return ", ".join(parts) or "children (no details)"
+
+
+def _figure(value: int | None) -> str:
+    return "?" if value is None else str(value)
 
 
 def _place(location) -> str:
     where = location.name
     if location.admin1 and location.admin1 != location.name:
         where += f", {location.admin1}"
-    return f"{where} ({location.country})" if location.country else where
+    where = f"{where} ({location.country})" if location.country else where
+    return where + (f" [precision {location.geo_precision}]" if location.geo_precision else "")
 
 
 def _when(allegation: Allegation) -> str:
     t = allegation.time
     if t is None or t.date is None:
-        return "not stated"
-    return f"{t.date} ({t.precision})"
+        return "not stated (date precision: none)"
+    return f"{t.date} ({t.precision}; date precision {allegation.date_precision})"
+
+
+def _allegation_source(source) -> str:
+    """ "Lyudmyla Denisova (official, Ukraine; official_statement; reliability medium, credibility low)"."""
+    details = [source.type + (" relay" if source.relay else "")]
+    if source.party:
+        details.append(source.party)
+    if source.kinds:
+        details.append(", ".join(source.kinds))
+    details.append(f"reliability {source.reliability}, credibility {source.credibility} (proposed)")
+    return f"{source.name} ({'; '.join(details)})"
 
 
 def _who(claim: Claim) -> str:
@@ -181,52 +233,114 @@ INCIDENT_FLAG_TEXT = {
 
 
 def print_incident(detail: dict, console: Console) -> None:
-    """An incident: what, where, who says so, then the timeline of reports and linking decisions."""
+    """An incident: what, where, who says so, then the timeline of reports and linking decisions.
+
+    ``detail`` may be a viewer's view (``caacwatch.export.public.detail_for_role``): what it lacks is
+    not printed."""
+    detail = printable(detail)
     console.print(_incident_header(detail))
+    if detail.get("counts"):
+        console.print(_incident_counts(detail))
     console.print(_incident_sources(detail))
-    console.print(_incident_timeline(detail))
-    if detail["decisions"]:
+    if detail.get("timeline"):
+        console.print(_incident_timeline(detail))
+    if detail.get("decisions"):
         console.print(_incident_decisions(detail))
 
 
+_PRECISION_TEXT = {
+    "location": {1: "1 (the town itself)", 2: "2 (near a town, or a small area)", 3: "3 (a region or larger)"},
+    "date": {1: "1 (the exact day)", 2: "2 (a week)", 3: "3 (a month)"},
+}
+
+
 def _incident_header(detail: dict) -> Panel:
-    perpetrators = ", ".join(p["name"] for p in detail["perpetrators"]) or "not named"
-    places = ", ".join(loc["name"] for loc in detail["locations"]) or ", ".join(detail["countries"]) or "unknown"
-    victims = detail["victims"] or {}
+    perpetrators = ", ".join(p.get("name") or p.get("party") or "" for p in detail.get("perpetrators") or []) or "not named"
+    perpetrator_type = detail.get("perpetrator_type")
+    if perpetrator_type and perpetrator_type != "unknown":
+        perpetrators += f" — {perpetrator_type.replace('_', ' ')}" + (f" ({detail['perpetrator']})" if detail.get("perpetrator") else "")
+    places = ", ".join(loc["name"] for loc in detail.get("locations") or []) or ", ".join(detail.get("countries") or []) or "unknown"
+    from caacwatch.export.public import VIOLATION_TEXT
+
+    violation = VIOLATION_LABELS.get(detail["violation"]) or VIOLATION_TEXT.get(detail["violation"], detail["violation"])
+    klass = " [related category]" if detail.get("violation_class") == "related_category" else ""
     lines = [
-        Text(f"{VIOLATION_LABELS.get(detail['violation'], detail['violation'])} — incident {detail['id']} ({detail['status']})", style="bold"),
+        Text(f"{violation}{klass} — incident {detail['id']} ({detail['status'].replace('_', ' ')})", style="bold"),
+        Text(f"verification: {_verification_text(detail)}"),
         Text(f"perpetrator: {perpetrators}"),
-        Text(f"where: {places}"),
-        Text(f"when: {detail['event_date'] or 'date not stated'} ({detail['event_date_precision']}); "
-             f"first reported {detail['first_reported'] or 'unknown'}"),
-        Text(f"children: {_victims_text(victims)}"),
-        Text(f"reports: {detail['document_count']} documents, {detail['independent_sources']} independent source(s)"),
-        Text(detail["summary"], style="italic"),
+        Text(f"where: {places}; location precision {_precision('location', detail.get('location_precision'))}"),
+        Text(f"when: {detail.get('event_date') or 'date not stated'}; date precision "
+             f"{_precision('date', detail.get('date_precision'))}; first reported {detail.get('first_reported') or 'unknown'}"),
+        Text(f"children: {_children_text(detail)}"),
+        Text(f"reports: {detail.get('document_count', '?')} documents, {detail['independent_sources']} independent source(s)"),
+        Text(detail.get("summary") or "", style="italic"),
+        Text(f"public summary ({'edited by ' + str(detail['public_summary_by']) if detail.get('public_summary_by') else 'proposed'}): "
+             f"{detail.get('public_summary') or ''}", style="dim"),
     ]
-    lines += [Text(f"⚑ {INCIDENT_FLAG_TEXT.get(f, f)}", style="yellow") for f in detail["flags"]]
+    lines += [Text(f"⚑ {INCIDENT_FLAG_TEXT.get(f, f)}", style="yellow") for f in detail.get("flags") or []]
     return Panel(Group(*lines), expand=False)
 
 
-def _victims_text(victims: dict) -> str:
-    parts = []
-    if victims.get("count") is not None:
-        low, high = victims.get("count_range") or [victims["count"], victims["count"]]
-        parts.append(f"{low}" if low == high else f"{low} (reports range {low}–{high})")
-    if victims.get("min_age") is not None or victims.get("max_age") is not None:
-        parts.append(f"ages {victims.get('min_age') or '?'}–{victims.get('max_age') or '?'}")
-    if victims.get("sex") and victims["sex"] != "unknown":
-        parts.append(victims["sex"])
-    return ", ".join(parts) or "no figures stated"
+def _precision(kind: str, code: int | None) -> str:
+    return "not stated" if code is None else _PRECISION_TEXT[kind].get(code, str(code))
+
+
+def _verification_text(detail: dict) -> str:
+    if detail.get("status") != "verified":
+        return "not verified"
+    level = (detail.get("verification_level") or "level not recorded").replace("_", " ")
+    return f"verified by {detail.get('verified_by') or '?'} on {(detail.get('verified_at') or '?')[:10]}, {level}"
+
+
+def _children_text(detail: dict) -> str:
+    counts = detail.get("counts") or {}
+    children = counts.get("children")
+    parts = [_count_text(children) if children else "number not stated"]
+    by_sex = [f"{name} {_count_text(counts[key])}" for key, name in (("boys", "boys"), ("girls", "girls"), ("sex_unknown", "sex unknown")) if counts.get(key)]
+    parts.append(", ".join(by_sex) if by_sex else "boys/girls not stated")
+    for key in ("killed", "injured"):
+        if counts.get(key):
+            parts.append(f"{key} {_count_text(counts[key])}")
+    if detail.get("ages"):
+        parts.append(f"ages {detail['ages']}")
+    if detail.get("recruitment_role"):
+        parts.append(f"role {detail['recruitment_role']}")
+    return "; ".join(parts)
+
+
+def _count_text(count: dict) -> str:
+    text = ("~" if count.get("estimated") else "") + str(count.get("value"))
+    if count.get("min") is not None and count.get("max") not in (None, count.get("min")):
+        text += f" (reports range {count['min']}–{count['max']})"
+    return text
+
+
+def _incident_counts(detail: dict) -> Table:
+    table = Table(title="Figures (conservative: the lowest credible figure is kept)")
+    for column in ("figure", "value", "source", "document", "words", "credibility"):
+        table.add_column(column)
+    for figure, count in (detail.get("counts") or {}).items():
+        for entry in count.get("by_source") or [count]:
+            kept = entry.get("value") == count.get("value") and entry.get("source") == count.get("source")
+            table.add_row(
+                figure, ("~" if entry.get("estimated") else "") + str(entry.get("value")) + (" ✓" if kept else ""),
+                Text(str(entry.get("source") or "")), Text(str(entry.get("document") or "")),
+                Text(str(entry.get("words") or "")), str(entry.get("credibility") or ""),
+            )
+    return table
 
 
 def _incident_sources(detail: dict) -> Table:
     table = Table(title="Who says so", show_lines=False)
-    for column in ("source", "type", "party", "relayed by", "reports"):
+    for column in ("source", "type", "party", "reliability / credibility", "relayed by", "reports"):
         table.add_column(column)
-    for source in detail["sources"]:
+    for source in detail.get("sources") or []:
+        rated = " (analyst)" if source.get("rated_by") else ""
+        kind = f"{source.get('type') or ''} ({source.get('category') or '?'}{', relay' if source.get('relay') else ''})"
         table.add_row(
-            Text(source["name"]), source["type"], source["party"] or "", Text(", ".join(source["outlets"])),
-            str(len(source["documents"])),
+            Text(source.get("name") or "—"), kind, Text(source.get("party") or ""),
+            f"{source.get('reliability') or '?'} / {source.get('credibility') or '?'}{rated}",
+            Text(", ".join(source.get("outlets") or [])), str(len(source.get("documents") or [])),
         )
     return table
 

@@ -56,12 +56,21 @@ def chunked(units: Iterable[Unit], batch_size: int, max_bytes: int = CHUNK_BYTES
     size = 0
     for unit in units:
         chunk.append(unit)
-        size += len(unit.get("data") or b"") + len(unit.get("document") or "")
+        size += unit_bytes(unit)
         if len(chunk) >= batch_size or size >= max_bytes:
             yield chunk
             chunk, size = [], 0
     if chunk:
         yield chunk
+
+
+def unit_bytes(unit: Unit) -> int:
+    """How much input a unit holds: a rough measure of the work it is."""
+    return len(unit.get("data") or b"") + len(unit.get("document") or "")
+
+
+def chunk_bytes(chunk: Sequence[Unit]) -> int:
+    return sum(unit_bytes(unit) for unit in chunk)
 
 
 # --- units → input items (on the worker) -------------------------------------------------------
@@ -186,6 +195,7 @@ def flatten(analysis: Mapping[str, Any]) -> Row:
         "violations": sorted({a["violation"] for a in allegations}),
         "countries": sorted({c for a in allegations for c in _countries(a)}),
         "perpetrators": sorted({p for a in allegations if (p := _perpetrator(a))}),
+        "perpetrator_types": sorted({t for a in allegations if (t := (a.get("perpetrator") or {}).get("type"))}),
         "max_confidence": max((float(a["confidence"]) for a in allegations), default=None),
         "sources": sources,
         "source_count": len(sources),
@@ -207,15 +217,33 @@ def _perpetrator(allegation: Mapping[str, Any]) -> str | None:
 def _allegation(allegation: Mapping[str, Any]) -> Row:
     perpetrator = allegation.get("perpetrator") or {}
     time_ref = allegation.get("time") or {}
+    victims = allegation.get("victims") or {}
+    sources = allegation.get("sources") or []
     return {
         "id": allegation["id"],
         "violation": allegation["violation"],
+        "violation_class": allegation.get("violation_class"),
         "perpetrator": perpetrator.get("name"),
         "perpetrator_party": perpetrator.get("party"),
+        "perpetrator_type": perpetrator.get("type"),
         "countries": _countries(allegation),
-        "victims_count": (allegation.get("victims") or {}).get("count"),
+        "victims_count": victims.get("count"),
+        "victims_count_max": victims.get("count_max"),
+        "victims_estimated": victims.get("estimated"),
+        "killed": victims.get("killed"),
+        "injured": victims.get("injured"),
+        "boys": victims.get("boys"),
+        "girls": victims.get("girls"),
+        "sex_unknown": victims.get("sex_unknown"),
+        "min_age": victims.get("min_age"),
+        "max_age": victims.get("max_age"),
+        "role": victims.get("role"),
+        "location_precision": allegation.get("location_precision"),
+        "date_precision": allegation.get("date_precision"),
         "event_date": time_ref.get("date"),
         "event_date_precision": time_ref.get("precision"),
+        "source_count": len(sources),
+        "source_types": sorted({s["type"] for s in sources if s.get("type")}),
         "confidence": float(allegation["confidence"]),
         "trigger": (allegation.get("trigger") or {}).get("text"),
     }

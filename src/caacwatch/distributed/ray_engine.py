@@ -34,6 +34,7 @@ from caacwatch.distributed.batch import (
     OrderedWriter,
     Progress,
     analyse_units,
+    chunk_bytes,
     chunked,
     rows_to_table,
     units_to_table,
@@ -51,6 +52,8 @@ TASKS_IN_FLIGHT = 2  # per actor: one running, one waiting (no idle gap between 
 # job, and at nice 15 any other program on the machine takes their CPU first.
 LOCAL_SYSTEM_CONFIG: dict[str, Any] = {"worker_niceness": 0}
 PRESERVE_ORDER = False  # the writer orders the rows; see the module docstring
+# Chunks are dispatched longest first within windows of this many chunks per worker: see longest_first.
+LPT_WINDOW_PER_WORKER = 16
 CRASH_AFTER_CALLS = 2  # with a crash marker (tests): the call on which a worker kills itself
 _DEFAULT_TOKEN = Path.home() / ".ray" / "auth_token"
 # "Token authentication is enabled for this Ray cluster": Ray's default for a local runtime, not news.
@@ -105,12 +108,15 @@ def run_ray(
         # which would loop forever on a chunk that kills every worker.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", module=r"ray\.")  # tuning tips meant for Ray's own users
-        refs, count = [], 0
+        sized: list[tuple[int, int, Any]] = []  # (bytes, position, object ref)
+        count = 0
         for chunk in chunked(units, batch_size):
-            refs.append(ray.put(units_to_table(chunk)))
+            sized.append((chunk_bytes(chunk), len(sized), ray.put(units_to_table(chunk))))
             count += len(chunk)
-        if not refs:
+        if not sized:
             return 0, pool_size
+        refs = longest_first(sized, window=LPT_WINDOW_PER_WORKER * pool_size)
+        del sized
         pool_size = min(pool_size, len(refs))  # an actor without a chunk would only load a pipeline
         dataset = data.from_arrow_refs(refs)
         del refs  # the dataset holds them; released as the blocks are consumed
@@ -133,6 +139,21 @@ def run_ray(
         except ray.exceptions.RayError as exc:
             raise BatchError(B.E407, reason=_first_line(exc)) from exc
         return count, pool_size
+
+
+def longest_first(sized: list[tuple[int, int, Any]], window: int) -> list[Any]:
+    """The refs of (bytes, position, ref) entries, longest first within consecutive windows.
+
+    The longest-processing-time rule: a chunk holding a 190,000-character briefing then starts while
+    the other chunks of its window are shared out, instead of running alone at the end with every
+    other worker idle. Windows bound what the writer must hold back to restore the input order
+    (sorting the whole run would buffer all of its rows).
+    """
+    ordered: list[Any] = []
+    for start in range(0, len(sized), max(1, window)):
+        part = sorted(sized[start:start + window], key=lambda entry: (-entry[0], entry[1]))
+        ordered.extend(ref for _, _, ref in part)
+    return ordered
 
 
 def _configure(context: Any) -> None:

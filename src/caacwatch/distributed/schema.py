@@ -1,12 +1,15 @@
 """The Parquet schema of ``caacwatch batch`` output (one row per input), and of the work units.
 
 Version :data:`SCHEMA_VERSION` is written in every row (``schema_version``) and in the file's
-metadata; an incompatible change bumps it, as ``caacwatch.analysis/1`` does for the JSON contract.
+metadata; an incompatible change bumps it, as ``caacwatch.analysis/2`` does for the JSON contract.
+``/2`` (with ``caacwatch.analysis/2``): allegation structs gain the MRM fields (violation class, perpetrator
+type, child counts by outcome and sex, ages, role, ACLED precision codes, source types); rows gain
+``perpetrator_types``.
 
 Columns of the output, in order:
 
 =====================  ==================================================================================
-``schema_version``     ``caacwatch.batch/1``
+``schema_version``     ``caacwatch.batch/2``
 ``index``              position of the input in the run (0, 1, ...): rows are written in this order
 ``id``                 the input's external id (JSON Lines ``id`` or ``<file>:<line>``, WARC target URI)
 ``status``             ``analysed``; ``rejected`` (the input is not a document: ``code``, ``error``); or
@@ -18,19 +21,24 @@ Columns of the output, in order:
 ``violations``         sorted distinct violation codes of the allegations
 ``countries``          sorted distinct ISO 3166-1 alpha-2 codes of the allegations' locations
 ``perpetrators``       sorted distinct perpetrators (the party when known, else the name)
+``perpetrator_types``  sorted distinct perpetrator types (state_armed_force, non_state_armed_group, ...)
 ``max_confidence``     highest allegation confidence (null when there is none)
 ``sources``            sorted distinct named sources of the claims the allegations rest on
 ``source_count``       ``len(sources)``
 ``flags``              the document flags (``single_source``, ``hedged``...)
 ``prefilter``          ``passed`` or ``rejected`` (the parser did not run)
-``allegations``        one struct per allegation: id, violation, perpetrator, perpetrator_party,
-                       countries, victims_count, event_date, event_date_precision, confidence, trigger
+``allegations``        one struct per allegation: id, violation, violation_class (grave_violation |
+                       related_category), perpetrator, perpetrator_party, perpetrator_type, countries,
+                       victims_count, victims_count_max, victims_estimated, killed, injured, boys, girls,
+                       sex_unknown, min_age, max_age, role (recruitment_use), location_precision and
+                       date_precision (ACLED codes 1-3), event_date, event_date_precision, source_count,
+                       source_types (sorted distinct ``sources[].type``), confidence, trigger
 ``title``, ``url``,    document fields, for reading the table without parsing ``analysis``
 ``published``,
 ``outlet``,
 ``language``
 ``text_sha256``        the store's document key (SHA-256 of the normalised text)
-``analysis``           the ``caacwatch.analysis/1`` JSON, exactly what ``caacwatch ingest`` stores
+``analysis``           the ``caacwatch.analysis/2`` JSON, exactly what ``caacwatch ingest`` stores
 ``document``           for ``failed`` rows: the input document's JSON (so ``load`` can store the input)
 ``original``           the input's bytes exactly as received (the JSON line, the WARC payload)
 ``original_sha256``,   the evidence: hash, media type, URL, retrieval time and origin (``file:line``)
@@ -46,7 +54,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "caacwatch.batch/1"
+SCHEMA_VERSION = "caacwatch.batch/2"
 METADATA_KEY = b"caacwatch.batch"
 
 STATUSES = ("analysed", "rejected", "failed")
@@ -57,12 +65,28 @@ ALLEGATION = pa.struct(
     [
         ("id", pa.string()),
         ("violation", pa.string()),
+        ("violation_class", pa.string()),
         ("perpetrator", pa.string()),
         ("perpetrator_party", pa.string()),
+        ("perpetrator_type", pa.string()),
         ("countries", _STRINGS),
         ("victims_count", pa.int64()),
+        ("victims_count_max", pa.int64()),
+        ("victims_estimated", pa.bool_()),
+        ("killed", pa.int64()),
+        ("injured", pa.int64()),
+        ("boys", pa.int64()),
+        ("girls", pa.int64()),
+        ("sex_unknown", pa.int64()),
+        ("min_age", pa.int32()),
+        ("max_age", pa.int32()),
+        ("role", pa.string()),
+        ("location_precision", pa.int8()),
+        ("date_precision", pa.int8()),
         ("event_date", pa.string()),
         ("event_date_precision", pa.string()),
+        ("source_count", pa.int32()),
+        ("source_types", _STRINGS),
         ("confidence", pa.float64()),
         ("trigger", pa.string()),
     ]
@@ -82,6 +106,7 @@ OUTPUT_SCHEMA = pa.schema(
         ("violations", _STRINGS),
         ("countries", _STRINGS),
         ("perpetrators", _STRINGS),
+        ("perpetrator_types", _STRINGS),
         ("max_confidence", pa.float64()),
         ("sources", _STRINGS),
         ("source_count", pa.int32()),

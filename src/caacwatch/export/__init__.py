@@ -6,7 +6,14 @@ contains, :mod:`caacwatch.export.flat` for the flat columns and :mod:`caacwatch.
 HXL hashtags.
 """
 
-from caacwatch.export.flat import FLAT_COLUMNS, LIST_SEPARATOR, flatten_incident
+from caacwatch.export.flat import (
+    FLAT_COLUMNS,
+    LIST_SEPARATOR,
+    PUBLIC_COLUMNS,
+    VIEWER_COLUMNS,
+    columns_for,
+    flatten_incident,
+)
 from caacwatch.export.formats import (
     FORMATS,
     ExportResult,
@@ -16,9 +23,28 @@ from caacwatch.export.formats import (
     write_incidents,
 )
 from caacwatch.export.hxl import HXL_MAPPING, HXL_TAGS
+from caacwatch.export.public import (
+    VISIBILITIES,
+    detail_for_role,
+    incident_for_role,
+    propose_public_summary,
+    public_incident,
+    redact_incident,
+    visibility_for_role,
+)
 
 __all__ = [
     "FLAT_COLUMNS",
+    "PUBLIC_COLUMNS",
+    "VIEWER_COLUMNS",
+    "VISIBILITIES",
+    "columns_for",
+    "detail_for_role",
+    "incident_for_role",
+    "propose_public_summary",
+    "public_incident",
+    "redact_incident",
+    "visibility_for_role",
     "FORMATS",
     "HXL_MAPPING",
     "HXL_TAGS",

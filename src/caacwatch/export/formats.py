@@ -18,8 +18,13 @@ Formats
 ``geojson``
     An RFC 7946 FeatureCollection with one Point Feature per incident *location that has
     coordinates* (``[lon, lat]``, GeoJSON order); properties are the flat columns, with ``lat``,
-    ``lon``, ``location_precision`` and ``location`` describing that feature's own location.
-    Incidents with no located place are left out and counted in :attr:`ExportResult.skipped`.
+    ``lon``, ``location_kind``, ``location_geo_precision`` and ``location`` describing that feature's own
+    location. Incidents with no located place are left out and counted in :attr:`ExportResult.skipped`.
+
+Visibility (``docs/mrm.md``, "Confidentiality"): every writer takes ``visibility`` — ``full``,
+``restricted`` (a viewer's export: :func:`caacwatch.export.public.redact_incident` first, restricted
+columns left out, places coarsened to regions) or ``public`` (publication records only, points at
+regions).
 
 Spreadsheet safety: article text is untrusted, and a CSV cell starting with ``=``, ``+``, ``-``, ``@``,
 tab or carriage return is run as a formula by Excel/LibreOffice (CSV injection). In CSV and HXL such
@@ -39,8 +44,9 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from caacwatch.errors import CaacError, E
-from caacwatch.export.flat import FLAT_COLUMNS, Scalar, coordinates, flatten_incident
+from caacwatch.export.flat import Scalar, columns_for, coordinates, flatten_incident
 from caacwatch.export.hxl import hxl_tag_row
+from caacwatch.export.public import VISIBILITIES, redact_incident
 from caacwatch.export.table import write_table
 
 Incident = Mapping[str, Any]
@@ -60,28 +66,38 @@ class ExportResult:
 # --- the public entry points -------------------------------------------------------------------
 
 
-def write_incidents(incidents: Iterable[Incident], fmt: str, out: TextIO) -> int:
+def write_incidents(incidents: Iterable[Incident], fmt: str, out: TextIO, *, visibility: str = "full") -> int:
     """Write ``incidents`` to ``out`` in format ``fmt``; return the number of incidents written.
 
     ``fmt`` is one of :data:`FORMATS` (``table``, ``json``, ``csv``, ``geojson``, ``hxl``); anything
     else raises ``CaacError`` E203 before a byte is written. For GeoJSON, incidents without
     coordinates are not written and not counted; use :func:`export_incidents` to learn how many.
+
+    ``visibility`` says who the export is for (:mod:`caacwatch.export.public`): ``full`` (analysts,
+    admins, the CLI), ``restricted`` (a viewer: restricted fields left out) or ``public`` (publication:
+    only public-safe fields). ``visibility_for_role(role)`` gives it for a workbench role.
     """
-    return export_incidents(incidents, fmt, out).written
+    return export_incidents(incidents, fmt, out, visibility=visibility).written
 
 
-def export_incidents(incidents: Iterable[Incident], fmt: str, out: TextIO) -> ExportResult:
+def export_incidents(
+    incidents: Iterable[Incident], fmt: str, out: TextIO, *, visibility: str = "full"
+) -> ExportResult:
     """Like :func:`write_incidents`, but return the full :class:`ExportResult` (skipped, features)."""
     writer = WRITERS.get(fmt)
     if writer is None:
         raise CaacError(E.E203, fmt=fmt, choices=", ".join(FORMATS))
-    return writer(incidents, out)
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {visibility!r}: one of {', '.join(VISIBILITIES)}")
+    if visibility != "full":
+        incidents = (redact_incident(incident, visibility) for incident in incidents)
+    return writer(incidents, out, visibility)
 
 
 # --- JSON --------------------------------------------------------------------------------------
 
 
-def write_json(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
+def write_json(incidents: Iterable[Incident], out: TextIO, visibility: str = "full") -> ExportResult:
     """A JSON array, written item by item: ``[``, one incident a line, ``]``."""
     return ExportResult(written=_write_array(incidents, out, prefix="[", suffix="]\n"))
 
@@ -130,23 +146,28 @@ def _finite(value: Any) -> Any:
 # --- CSV and HXL -------------------------------------------------------------------------------
 
 
-def write_csv(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
+def write_csv(incidents: Iterable[Incident], out: TextIO, visibility: str = "full") -> ExportResult:
     """One header row, then one row per incident (see :mod:`caacwatch.export.flat`)."""
-    return ExportResult(written=_write_rows(incidents, out, header_rows=[list(FLAT_COLUMNS)]))
+    columns = columns_for(visibility)
+    return ExportResult(written=_write_rows(incidents, out, visibility, header_rows=[list(columns)]))
 
 
-def write_hxl(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
+def write_hxl(incidents: Iterable[Incident], out: TextIO, visibility: str = "full") -> ExportResult:
     """The CSV with the HXL hashtag row second, as the HXL tagging conventions require."""
-    return ExportResult(written=_write_rows(incidents, out, header_rows=[list(FLAT_COLUMNS), hxl_tag_row()]))
+    columns = columns_for(visibility)
+    return ExportResult(
+        written=_write_rows(incidents, out, visibility, header_rows=[list(columns), hxl_tag_row(columns)])
+    )
 
 
-def _write_rows(incidents: Iterable[Incident], out: TextIO, *, header_rows: list[list[str]]) -> int:
+def _write_rows(incidents: Iterable[Incident], out: TextIO, visibility: str, *, header_rows: list[list[str]]) -> int:
     writer = csv.writer(out)
     writer.writerows(header_rows)
+    columns = columns_for(visibility)
     count = 0
     for incident in incidents:
-        row = flatten_incident(incident)
-        writer.writerow([csv_cell(row[column]) for column in FLAT_COLUMNS])
+        row = flatten_incident(incident, visibility)
+        writer.writerow([csv_cell(row[column]) for column in columns])
         count += 1
     return count
 
@@ -170,13 +191,14 @@ def defuse_formula(text: str) -> str:
 # --- GeoJSON -----------------------------------------------------------------------------------
 
 
-def write_geojson(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
-    """A FeatureCollection streamed feature by feature; incidents without coordinates are skipped."""
+def write_geojson(incidents: Iterable[Incident], out: TextIO, visibility: str = "full") -> ExportResult:
+    """A FeatureCollection streamed feature by feature; incidents without coordinates are skipped.
+    A viewer's or a publication's features are the incident's regions (their points), never a town."""
     counts = {"written": 0, "skipped": 0}
 
     def features() -> Iterable[dict[str, Any]]:
         for incident in incidents:
-            incident_features = incident_to_features(incident)
+            incident_features = incident_to_features(incident, visibility)
             counts["written" if incident_features else "skipped"] += 1
             yield from incident_features
 
@@ -184,17 +206,23 @@ def write_geojson(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
     return ExportResult(written=counts["written"], skipped=counts["skipped"], features=total)
 
 
-def incident_to_features(incident: Incident) -> list[dict[str, Any]]:
-    """One Point Feature per located place of the incident (``[]`` when none has coordinates)."""
-    base = flatten_incident(incident)
+def incident_to_features(incident: Incident, visibility: str = "full") -> list[dict[str, Any]]:
+    """One Point Feature per located place of the incident (``[]`` when none has coordinates).
+
+    ``incident`` is as ``visibility`` shows it: for ``public`` a publication record, whose places are its
+    ``regions``; a viewer's incident has its locations coarsened to regions already."""
+    base = flatten_incident(incident, visibility)
+    places = incident.get("regions") if visibility == "public" else incident.get("locations")
     features = []
-    for location in incident.get("locations") or ():
+    for location in places or ():
         point = coordinates(location) if isinstance(location, Mapping) else None
         if point is None:
             continue
         lat, lon = point
         properties = {**base, "location": location.get("name"), "lat": lat, "lon": lon}
-        properties["location_precision"] = location.get("precision")
+        if visibility != "public":
+            properties["location_kind"] = location.get("precision")
+            properties["location_geo_precision"] = location.get("geo_precision")
         features.append(
             {
                 "type": "Feature",
@@ -205,10 +233,10 @@ def incident_to_features(incident: Incident) -> list[dict[str, Any]]:
     return features
 
 
-Writer = Callable[[Iterable[Incident], TextIO], ExportResult]
+Writer = Callable[[Iterable[Incident], TextIO, str], ExportResult]
 
 
-def _write_table(incidents: Iterable[Incident], out: TextIO) -> ExportResult:
+def _write_table(incidents: Iterable[Incident], out: TextIO, visibility: str = "full") -> ExportResult:
     return ExportResult(written=write_table(incidents, out))
 
 

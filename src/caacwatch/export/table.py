@@ -31,6 +31,9 @@ VIOLATION_LABELS = {
     "attacks_schools_hospitals": "attack school/hosp.",
     "abduction": "abduction",
     "denial_humanitarian_access": "denial of access",
+    # related categories (docs/mrm.md): recorded next to the six, never counted as one of them
+    "military_use_schools_hospitals": "(related) military use",
+    "deprivation_of_liberty": "(related) deprivation of liberty",
 }
 
 # (header, width, justify): 92 columns of cells + 8 one-space gaps = 100 columns.
@@ -87,8 +90,8 @@ def _row(incident: Mapping[str, Any]) -> list[Text]:
     violation = incident.get("violation")
     perpetrators = [
         p.get("name") or p.get("party") for p in incident.get("perpetrators") or () if isinstance(p, Mapping)
-    ]
-    reported = incident.get("first_reported")
+    ] or [incident.get("perpetrator")]  # a publication record has the party only
+    reported = incident.get("first_reported") or incident.get("month")
     # one flag a line, words spaced so that a narrow column wraps them instead of cutting them
     flags = Text("\n").join(safe_text(_words(flag)) for flag in incident.get("flags") or ())
     return [
@@ -97,7 +100,7 @@ def _row(incident: Mapping[str, Any]) -> list[Text]:
         safe_text(join(incident.get("countries"))),
         safe_text(join(perpetrators)),
         safe_text(str(reported)[:10] if reported else ""),
-        safe_text(incident.get("document_count")),
+        safe_text(incident.get("document_count", "")),
         safe_text(incident.get("independent_sources")),
         flags,
         safe_text(_words(incident.get("status"))),

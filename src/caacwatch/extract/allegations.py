@@ -7,15 +7,30 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from spacy.tokens import Doc
 
 from caacwatch.extract.lexicons import evidence_patterns, party_lexicon, violation_lexicon
 from caacwatch.extract.parties import PartyMention
 from caacwatch.extract.places import PlaceMatch, to_location
-from caacwatch.extract.victims import extract_victims
+from caacwatch.extract.precision import most_precise
+from caacwatch.extract.sources import allegation_sources, claim_extent
+from caacwatch.extract.victims import combine_victims, extract_victims
 from caacwatch.extract.violations import ViolationCue
-from caacwatch.records import Allegation, Claim, Evidence, Location, Perpetrator, TextSpan, TimeRef, Victims
+from caacwatch.records import (
+    RELATED_CATEGORIES,
+    Allegation,
+    Claim,
+    Document,
+    Evidence,
+    Location,
+    Perpetrator,
+    PerpetratorType,
+    TextSpan,
+    TimeRef,
+    Victims,
+)
 
 Span = tuple[int, int]
 GENERIC_PARTY = "Armed group (unnamed)"
@@ -28,6 +43,10 @@ LOCATIVE_WORD = re.compile(r"(?i)\b(?:in|near|at|across|inside|outside|throughou
                            r"\s+(?:the\s+)?(?:(?:occupied|northern|southern|eastern|western|central)\s+)?$")
 ACCUSED = re.compile(r"(?i)\b(?:(?:accus\w*|blam\w*|condemn\w*|charg\w*)|blam\w*\s+(?:it\s+|the\s+\w+\s+)?on)\s+$")
 AGENT = re.compile(r"(?i)\bby\s+(?:the\s+)?(?:[\w'-]+\s+){0,2}$")
+# "detained for their alleged association with the Taliban": the party the children are said to belong to,
+# not the one that acts.
+ASSOCIATED = re.compile(r"(?i)\b(?:associat\w*|affiliat\w*|links?|ties|membership|belong\w*|loyal)\s+(?:with|to|of|in)\s+"
+                        r"(?:the\s+)?(?:[\w'-]+\s+){0,1}$")
 
 
 @dataclass
@@ -38,7 +57,8 @@ class _Group:
     mentions: list[PartyMention]
 
 
-def build_allegations(doc: Doc, claims: Sequence[Claim]) -> list[Allegation]:
+def build_allegations(doc: Doc, claims: Sequence[Claim], document: Document | None = None) -> list[Allegation]:
+    """The allegations of a parsed document; ``document`` (its record) gives the outlet for the sources."""
     text = doc.text
     sentences = [(s.start_char, s.end_char) for s in doc.sents]
     source_spans = [c.source.span for c in claims if c.source is not None and c.source.span is not None]
@@ -49,7 +69,7 @@ def build_allegations(doc: Doc, claims: Sequence[Claim]) -> list[Allegation]:
         groups = [g for g in groups if g.party != UNKNOWN]
     allegations = []
     for number, group in enumerate(groups, start=1):
-        allegations.append(_allegation(f"a{number}", group, doc, sentences, claims))
+        allegations.append(_allegation(f"a{number}", group, doc, sentences, claims, document))
     return allegations
 
 
@@ -92,7 +112,8 @@ def _perpetrator_for(cue: ViolationCue, sentences: list[Span], actors: list[Part
         if index < 0:
             continue
         start, end = sentences[index]
-        in_sentence = [m for m in actors if start <= m.start and m.end <= end]
+        in_sentence = [m for m in actors if start <= m.start and m.end <= end
+                       and not ASSOCIATED.search(text[max(0, m.start - 40):m.start])]
         if in_sentence:
             return _best_actor(in_sentence, cue, text)
     return None
@@ -142,22 +163,29 @@ def _merge_unknown(groups: list[_Group]) -> list[_Group]:
 
 
 def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
-                claims: Sequence[Claim]) -> Allegation:
+                claims: Sequence[Claim], document: Document | None = None) -> Allegation:
     text = doc.text
     cue_sentences = sorted({c.sentence for c in group.cues})
     spans = [sentences[i] for i in cue_sentences]
-    supporting = [c for c in claims if any(_overlaps(_claim_extent(c), s) for s in spans)]
+    supporting = [c for c in claims if any(_overlaps(claim_extent(c), s) for s in spans)]
     # Evidence is often offered in the sentence after the allegation ("Badges ... were found on battlefields").
     around = sorted({sentences[j] for i in cue_sentences for j in (i - 1, i, i + 1) if 0 <= j < len(sentences)})
     best = max(group.cues, key=lambda c: c.confidence)
+    perpetrator = _perpetrator(group, text)
+    locations = _locations(doc, spans)
+    time = _time(doc, spans)
     return Allegation(
         id=identifier,
         violation=group.violation,  # type: ignore[arg-type]
-        perpetrator=_perpetrator(group, text),
-        victims=_victims(text, spans),
-        locations=_locations(doc, spans),
-        time=_time(doc, spans),
+        violation_class="related_category" if group.violation in RELATED_CATEGORIES else "grave_violation",
+        perpetrator=perpetrator,
+        victims=_victims(text, spans, group.violation),
+        locations=locations,
+        time=time,
+        location_precision=most_precise(loc.geo_precision for loc in locations),
+        date_precision=time.time_precision if time is not None else None,
         claims=[c.id for c in supporting],
+        sources=allegation_sources(text, supporting, perpetrator, document),
         evidence=_evidence(text, around, supporting, doc._.caac_boilerplate or []),
         confidence=_confidence(group.cues, supporting, group.party),
         rule=best.rule,
@@ -167,7 +195,7 @@ def _allegation(identifier: str, group: _Group, doc: Doc, sentences: list[Span],
 
 def _perpetrator(group: _Group, text: str) -> Perpetrator:
     if group.party == UNKNOWN:
-        return Perpetrator(name=UNKNOWN, party=None, type=UNKNOWN)
+        return Perpetrator(name=UNKNOWN, party=None, type="unknown")
     party = party_lexicon().parties.get(group.party)
     first = group.mentions[0] if group.mentions else None
     name = group.party
@@ -177,31 +205,21 @@ def _perpetrator(group: _Group, text: str) -> Perpetrator:
     return Perpetrator(
         name=name,
         party=None if group.party == GENERIC_PARTY else group.party,
-        type=party.type if party else UNKNOWN,
+        type=cast(PerpetratorType, party.type) if party else "unknown",
         span=first.span if first else None,
         mentions=mentions,
     )
 
 
-def _victims(text: str, spans: list[Span]) -> Victims:
-    count, min_age, max_age, sexes, victim_spans = None, None, None, set(), []
-    for span in spans:
-        facts = extract_victims(text, span)
-        if facts.count is not None:
-            count = max(count or 0, facts.count)
-        if facts.min_age is not None:
-            min_age = facts.min_age if min_age is None else min(min_age, facts.min_age)
-        if facts.max_age is not None:
-            max_age = facts.max_age if max_age is None else max(max_age, facts.max_age)
-        if facts.sex != "unknown":
-            sexes.add(facts.sex)
-        victim_spans.extend(facts.spans)
-    sex = sexes.pop() if len(sexes) == 1 else ("mixed" if sexes else "unknown")
-    return Victims(count=count, min_age=min_age, max_age=max_age, sex=sex, spans=victim_spans)  # type: ignore[arg-type]
+def _victims(text: str, spans: list[Span], violation: str) -> Victims:
+    """Counted in the allegation's sentences (extract/victims.py has the counting rules)."""
+    victims: Victims = combine_victims(text, [extract_victims(text, span) for span in spans], violation, spans)
+    return victims
 
 
-def location_from_match(match: PlaceMatch) -> Location:
-    location: Location = to_location(match)
+def location_from_match(match: PlaceMatch, text: str | None = None) -> Location:
+    """The Location of a place mention; ``text`` (the document) lets its precision code see "near X"."""
+    location: Location = to_location(match, text)
     return location
 
 
@@ -228,7 +246,7 @@ def _locations(doc: Doc, spans: list[Span]) -> list[Location]:
     chosen = [p for p in in_spans if p.place.country in salient] or _main_country_places(places, weights)
     locations: dict[tuple[str, str | None], Location] = {}
     for match in chosen:
-        location = location_from_match(match)
+        location = location_from_match(match, text)
         locations.setdefault((location.name, location.country), location)
     return list(locations.values())
 
@@ -253,16 +271,19 @@ def _main_country_places(places: list, weights: Counter[str]) -> list:
 
 
 def _time(doc: Doc, spans: list[Span]) -> TimeRef | None:
+    """The most precise event date in the allegation's sentences (the first of equal precision). A year, a
+    decade or a date that cannot be resolved gives no event date: a finer precision is never invented."""
     from caacwatch.extract.dates import to_timeref
 
-    mentions = [d for d in doc._.caac_dates or [] if any(s <= d.start and d.end <= e for s, e in spans)]
-    if not mentions:
+    refs = [to_timeref(d) for d in doc._.caac_dates or [] if any(s <= d.start and d.end <= e for s, e in spans)]
+    dated = [r for r in refs if r.time_precision is not None]
+    if not dated:
         return None
-    return to_timeref(mentions[0])
+    return min(dated, key=lambda r: r.time_precision or 9)
 
 
 def _evidence(text: str, spans: list[Span], supporting: Sequence[Claim], boilerplate: list[Span]) -> list[Evidence]:
-    regions = list(spans) + [_claim_extent(c) for c in supporting]
+    regions = list(spans) + [claim_extent(c) for c in supporting]
     found: dict[tuple[str, Span], Evidence] = {}
     for start, end in regions:
         for kind, pattern in evidence_patterns().items():
@@ -274,7 +295,10 @@ def _evidence(text: str, spans: list[Span], supporting: Sequence[Claim], boilerp
         if claim.source and claim.source.type in {"official", "government", "military", "un"} and claim.cue:
             key = ("official_statement", claim.cue.span)
             found.setdefault(key, Evidence(kind="official_statement", text=claim.cue.text, span=claim.cue.span))
-    return sorted(found.values(), key=lambda e: e.span)
+    satellite = [e.span for e in found.values() if e.kind == "satellite_imagery"]
+    # "satellite images show ..." is satellite imagery, not also a photograph.
+    kept = [e for e in found.values() if e.kind != "photograph" or not any(_overlaps(e.span, s) for s in satellite)]
+    return sorted(kept, key=lambda e: e.span)
 
 
 # The guidelines need a party to an armed conflict: with nobody named as the actor, an allegation must be
@@ -288,15 +312,6 @@ def _confidence(cues: list[ViolationCue], supporting: Sequence[Claim], party: st
     if any(c.kind != "unattributed" for c in supporting):
         score += 0.05
     return round(min(score, 0.99), 2)
-
-
-def _claim_extent(claim: Claim) -> Span:
-    spans = [claim.content.span]
-    if claim.cue:
-        spans.append(claim.cue.span)
-    if claim.source and claim.source.span:
-        spans.append(claim.source.span)
-    return (min(s for s, _ in spans), max(e for _, e in spans))
 
 
 def _overlaps(a: Span, b: Span) -> bool:

@@ -100,7 +100,7 @@ class Analyzer:
         places = doc._.caac_places or []
         dates = doc._.caac_dates or []
         # Allegations below the threshold are too weak to show a monitor; the rest make the document relevant.
-        allegations = [a for a in build_allegations(doc, claims) if a.confidence >= RELEVANCE_THRESHOLD]
+        allegations = [a for a in build_allegations(doc, claims, document) if a.confidence >= RELEVANCE_THRESHOLD]
         relevant = bool(allegations)
         return Analysis(
             id=document.id,
@@ -108,7 +108,7 @@ class Analyzer:
             relevant=relevant,
             claims=claims,
             allegations=allegations,
-            places=[location_from_match(p) for p in places],
+            places=[location_from_match(p, document.text) for p in places],
             dates=[to_timeref(d) for d in dates],
             flags=document_flags(document, claims, allegations, relevant),
             pipeline=self._info("passed"),

@@ -141,7 +141,7 @@ def _armed_group_aliases() -> list[str]:
     return [
         alias
         for alias, party in parties.alias_to_party.items()
-        if parties.parties[party].type == "non_state" and not alias.islower()
+        if parties.parties[party].type == "non_state_armed_group" and not alias.islower()
     ]
 
 

@@ -232,7 +232,8 @@ def find_dates(text: str, published: dt.date | None) -> list[DateMention]:
 
 
 def to_timeref(mention: DateMention) -> TimeRef:
-    """The ``records.TimeRef`` for a mention."""
+    """The ``records.TimeRef`` for a mention, with ACLED's date precision code (extract/precision.py)."""
+    from caacwatch.extract.precision import time_precision
     from caacwatch.records import TimeRef
 
     return TimeRef(
@@ -240,6 +241,7 @@ def to_timeref(mention: DateMention) -> TimeRef:
         span=(mention.start, mention.end),
         date=mention.value,
         precision=mention.precision,
+        time_precision=time_precision(mention.precision, mention.value, mention.basis),
         basis=mention.basis,
     )
 

@@ -10,13 +10,22 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
 from caacwatch.errors import CaacError, E
 
 SUPPORTED_VERSION = 1
+# Files whose format changed: the version this code reads. Every other data file is at SUPPORTED_VERSION.
+#   parties.yaml 2   party types renamed to state_armed_force / non_state_armed_group / other_party
+#   evidence.yaml 2  image_video split into photograph / video / satellite_imagery
+DATA_VERSIONS = {"parties.yaml": 2, "evidence.yaml": 2}
+
+
+def data_version(name: str) -> int:
+    """The ``version`` this code expects in ``caacwatch/data/<name>``."""
+    return DATA_VERSIONS.get(name, SUPPORTED_VERSION)
 
 
 def load_data_file(name: str) -> dict[str, Any]:
@@ -26,8 +35,9 @@ def load_data_file(name: str) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CaacError(E.E202, path=str(path), reason=str(exc)) from exc
-    if not isinstance(data, dict) or data.get("version") != SUPPORTED_VERSION:
-        raise CaacError(E.E202, path=str(path), reason=f"expected a mapping with 'version: {SUPPORTED_VERSION}'")
+    expected = data_version(name)
+    if not isinstance(data, dict) or data.get("version") != expected:
+        raise CaacError(E.E202, path=str(path), reason=f"expected a mapping with 'version: {expected}'")
     return data
 
 
@@ -72,6 +82,9 @@ class ViolationRule:
     targets: tuple[str, ...]
     context: tuple[str, ...]
     exclude: re.Pattern[str] | None
+    # Related categories: cues of these violations in the same sentence are dropped when their trigger matches
+    # the pattern or lies inside this rule's cue (military use of a school is not an attack on it).
+    overrides: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,8 +113,16 @@ def violation_lexicon() -> ViolationLexicon:
                 targets=tuple(spec.get("targets", [])),
                 context=tuple(spec.get("context", [])),
                 exclude=compile_words(spec["exclude"], raw_classes) if spec.get("exclude") else None,
+                overrides={name: compile_words(p, raw_classes) for name, p in (spec.get("overrides") or {}).items()},
             )
+        from caacwatch.records import CATEGORIES
+
         for rule in rules.values():
+            if rule.violation not in CATEGORIES:
+                raise ValueError(f"rule {rule.violation!r} is not a category of records.CATEGORIES")
+            for name in rule.overrides:
+                if name not in rules:
+                    raise ValueError(f"rule {rule.violation} overrides unknown rule {name!r}")
             for name in rule.targets + rule.context:
                 if name not in classes:
                     raise ValueError(f"rule {rule.violation} refers to unknown class {name!r}")
@@ -113,10 +134,14 @@ def violation_lexicon() -> ViolationLexicon:
 # --- parties and conflicts ----------------------------------------------------------------------------------
 
 
+# The perpetrator types of docs/mrm.md ("unknown" is what an allegation gets when no party is named).
+PARTY_TYPES = ("state_armed_force", "non_state_armed_group", "other_party")
+
+
 @dataclass(frozen=True)
 class Party:
     name: str
-    type: str
+    type: str  # one of PARTY_TYPES
     country: str | None
     conflicts: tuple[str, ...]
 
@@ -161,6 +186,8 @@ def party_lexicon() -> PartyLexicon:
         alias_to_party: dict[str, str] = {}
         demonym_to_party: dict[str, str] = {}
         for spec in data["parties"]:
+            if spec["type"] not in PARTY_TYPES:
+                raise ValueError(f"party {spec['name']!r}: type must be one of {PARTY_TYPES}")
             party = Party(spec["name"], spec["type"], spec.get("country"), tuple(spec.get("conflicts", [])))
             parties[party.name] = party
             for alias in [party.name, *spec.get("aliases", [])]:
@@ -177,7 +204,7 @@ def party_lexicon() -> PartyLexicon:
         )
         alias_pattern = re.compile(rf"(?<![\w-])(?:{_alias_regex(list(alias_to_party))})(?![\w-])")
         conflicts = {cid: tuple(spec.get("parties", [])) for cid, spec in conflicts_data["conflicts"].items()}
-    except (KeyError, TypeError, re.error) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CaacError(E.E202, path="parties.yaml", reason=str(exc)) from exc
     return PartyLexicon(parties, alias_pattern, alias_to_party, demonym_pattern, demonym_to_party, conflicts)
 
@@ -187,8 +214,13 @@ def party_lexicon() -> PartyLexicon:
 
 @cache
 def evidence_patterns() -> dict[str, re.Pattern[str]]:
+    from caacwatch.records import EvidenceKind
+
     data = load_data_file("evidence.yaml")
     try:
+        unknown = set(data["kinds"]) - set(get_args(EvidenceKind))
+        if unknown:
+            raise ValueError(f"unknown evidence kinds {sorted(unknown)}; allowed: {get_args(EvidenceKind)}")
         return {kind: compile_words(pattern) for kind, pattern in data["kinds"].items()}
-    except (KeyError, TypeError, re.error) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CaacError(E.E202, path="evidence.yaml", reason=str(exc)) from exc

@@ -360,6 +360,8 @@ class Gazetteer:
         j = i
         while j < len(tokens) and node is not None:
             token = tokens[j][2]
+            if token == _TERMINAL:  # a NUL in the text is a token too, and the trie's end-of-name key
+                break
             if j > i and not _joinable(text, tokens[j - 1][1], tokens[j][0]):
                 break
             child = node.get(token)
@@ -617,11 +619,17 @@ def _default_gazetteer() -> Gazetteer:
     return Gazetteer.from_data(curated, generated)
 
 
-def to_location(match: PlaceMatch) -> Any:
-    """The ``records.Location`` for a match (imported lazily: records pulls in pydantic)."""
+def to_location(match: PlaceMatch, text: str | None = None) -> Any:
+    """The ``records.Location`` for a match (imported lazily: records pulls in pydantic).
+
+    ``geo_precision`` is ACLED's location code (extract/precision.py); ``text`` (the document) lets it see
+    words like "near" or "outside" before the name. Without it only the place itself decides.
+    """
+    from caacwatch.extract.precision import geo_precision
     from caacwatch.records import Location
 
     place = match.place
+    before = text[max(0, match.start - 80):match.start] if text is not None else ""
     return Location(
         name=place.name,
         admin1=place.admin1,
@@ -629,6 +637,7 @@ def to_location(match: PlaceMatch) -> Any:
         lat=place.lat,
         lon=place.lon,
         precision=place.precision,
+        geo_precision=geo_precision(place.precision, place.kind, before),
         span=(match.start, match.end),
     )
 

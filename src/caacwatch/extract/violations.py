@@ -1,4 +1,5 @@
-"""Violation cues: which of the six grave violations a sentence alleges, and why.
+"""Violation cues: which of the six grave violations (or of the two related categories monitors record next to
+them: military use of schools and hospitals, deprivation of liberty) a sentence alleges, and why.
 
 Plain Python over text and sentence boundaries (no spaCy), so the same rules serve the cheap pre-filter and
 the full analysis. The rules live in ``data/violations.yaml``.
@@ -122,16 +123,24 @@ def find_violation_cues(
     lexicon = lexicon or violation_lexicon()
     scan = _scan(text, lexicon)
     index = _SentenceIndex(scan.text, sentences, skip_spans, scan)
-    class_hits = {name: index.bucket(pattern) for name, pattern in lexicon.classes.items()}
+    class_hits: dict[str, dict[int, list[Span]]] = {}
+
+    def hits_of(name: str) -> dict[int, list[Span]]:
+        if name not in class_hits:
+            class_hits[name] = index.bucket(lexicon.classes[name])
+        return class_hits[name]
+
     party_sentences = {index.sentence_of(start) for start, _ in party_spans} - {None}
     cues: list[ViolationCue] = []
     for rule in lexicon.rules.values():
-        context_hits = _union(class_hits[c] for c in rule.context)
-        document_context = sum(len(hits) for hits in context_hits.values())
-        target_hits = _union(class_hits[t] for t in rule.targets)
-        excluded = set(index.bucket(rule.exclude)) if rule.exclude is not None else set()
         self_hits = index.bucket(rule.self_targeting) if rule.self_targeting is not None else {}
         trigger_hits = index.bucket(rule.triggers)
+        if not self_hits and not trigger_hits:
+            continue  # the other patterns of the rule are only scanned when it could fire
+        context_hits = _union(hits_of(c) for c in rule.context)
+        document_context = sum(len(hits) for hits in context_hits.values())
+        target_hits = _union(hits_of(t) for t in rule.targets)
+        excluded = set(index.bucket(rule.exclude)) if rule.exclude is not None else set()
         for sentence in sorted((set(self_hits) | set(trigger_hits)) - excluded):
             found = (
                 _first(self_hits.get(sentence))
@@ -154,7 +163,28 @@ def find_violation_cues(
                 confidence=_confidence(trigger, target, self_targeting, context),
             )
             cues.append(_with_link(cue, link_check))
+    cues = _apply_overrides(cues, lexicon, scan.text)
     return sorted(cues, key=lambda c: (c.sentence, c.trigger))
+
+
+def _apply_overrides(cues: list[ViolationCue], lexicon: ViolationLexicon, text: str) -> list[ViolationCue]:
+    """A related category's cue removes, in its sentence, the cues of the violations it overrides whose
+    trigger is one of the override words or lies inside it: "soldiers occupied the school" is military use,
+    not an attack; "boys were seized and detained by security forces" is detention, not abduction."""
+    overriding = [c for c in cues if lexicon.rules[c.violation].overrides]
+    if not overriding:
+        return cues
+    dropped: set[int] = set()
+    for related in overriding:
+        extent = (min(related.trigger[0], related.target[0]), max(related.trigger[1], related.target[1]))
+        for name, pattern in lexicon.rules[related.violation].overrides.items():
+            for index, cue in enumerate(cues):
+                if cue.violation != name or cue.sentence != related.sentence:
+                    continue
+                inside = extent[0] <= cue.trigger[0] and cue.trigger[1] <= extent[1]
+                if inside or pattern.fullmatch(text, cue.trigger[0], cue.trigger[1]):
+                    dropped.add(index)
+    return [cue for index, cue in enumerate(cues) if index not in dropped]
 
 
 @dataclass
@@ -162,7 +192,13 @@ class _Scan:
     """Every match of every pattern of the lexicon in one (URL-masked) text."""
 
     text: str
-    spans: dict[int, list[Span]]  # id(pattern) -> match spans
+    spans: dict[int, list[Span]]  # id(pattern) -> match spans, filled on first use
+
+    def spans_of(self, pattern: re.Pattern[str]) -> list[Span]:
+        found = self.spans.get(id(pattern))
+        if found is None:
+            found = self.spans[id(pattern)] = [m.span() for m in pattern.finditer(self.text)]
+        return found
 
 
 _SCAN_CACHE: OrderedDict[tuple[int, str], _Scan] = OrderedDict()
@@ -172,17 +208,15 @@ _SCAN_CACHE_SIZE = 512
 
 def _scan(text: str, lexicon: ViolationLexicon) -> _Scan:
     """Scan once per text: the pre-filter and the pipeline component analyse the same text one after the
-    other, so the second call is served from this small cache."""
+    other, so the second call is served from this small cache (and the matches it already found)."""
     key = (id(lexicon), text)
     cached = _SCAN_CACHE.get(key)
     if cached is not None:
         _SCAN_CACHE.move_to_end(key)
         return cached
-    masked = mask_urls(text)
-    patterns = list(lexicon.classes.values())
-    for rule in lexicon.rules.values():
-        patterns.extend(p for p in (rule.triggers, rule.self_targeting, rule.exclude) if p is not None)
-    scan = _Scan(masked, {id(p): [m.span() for m in p.finditer(masked)] for p in patterns})
+    # Patterns are scanned lazily (``_Scan.spans_of``): a rule whose triggers do not occur never pays for its
+    # targets, context and exclusions.
+    scan = _Scan(mask_urls(text), {})
     _SCAN_CACHE[key] = scan
     if len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
         _SCAN_CACHE.popitem(last=False)
@@ -207,7 +241,7 @@ class _SentenceIndex:
 
     def bucket(self, pattern: re.Pattern[str]) -> dict[int, list[Span]]:
         hits: dict[int, list[Span]] = {}
-        for span in self.scan.spans[id(pattern)]:
+        for span in self.scan.spans_of(pattern):
             i = self.sentence_of(span[0])
             if i is not None:
                 hits.setdefault(i, []).append(span)

@@ -73,6 +73,11 @@ def load_input(
 
 def _read_file(path: Path, max_bytes: int) -> bytes:
     if not path.exists():
+        if path.is_symlink():  # a link loop or a dangling link: say which, not just "not found"
+            try:
+                path.stat()
+            except OSError as exc:
+                raise CaacError(E.E012, path=path, reason=exc.strerror or str(exc)) from exc
         raise CaacError(E.E001, path=path)
     if path.is_dir():
         raise CaacError(E.E011, path=path)
@@ -80,9 +85,15 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
         size = path.stat().st_size
         if size > max_bytes:
             raise CaacError(E.E004, size=size, limit=max_bytes)
-        return path.read_bytes()
+        # Never more than max_bytes + 1: a pipe, a device (/dev/zero) or a file that grows while it is
+        # read reports a small size to stat() but may never end.
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise CaacError(E.E012, path=path, reason=exc.strerror or str(exc)) from exc
+    if len(data) > max_bytes:
+        raise CaacError(E.E004, size=f"at least {max_bytes + 1}", limit=max_bytes)
+    return data
 
 
 def _read_stdin(stdin: IO[bytes] | IO[str] | bytes | None, max_bytes: int) -> bytes:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from caacwatch.errors import CaacError, E
 from caacwatch.ingest.boilerplate import find_boilerplate
 from caacwatch.ingest.language import detect_language
-from caacwatch.ingest.text import decode_bytes, normalize_text, sha256_hex
+from caacwatch.ingest.text import check_text_length, decode_bytes, normalize_text, sha256_hex
 from caacwatch.records import Document
 
 MAX_HTML_BYTES = 10_000_000
@@ -126,7 +126,8 @@ def document_from_html(
     ``declared_encoding`` (HTTP header) or ``<meta charset>``, then detection.
 
     Raises ``CaacError``: E004 larger than ``max_bytes``, E003 binary, E002 empty,
-    E010 nested deeper than ``MAX_NESTING``, E009 no article text.
+    E010 nested deeper than ``MAX_NESTING``, E009 no article text, E020 an extracted text longer than
+    ``MAX_TEXT_CHARS``.
     """
     raw = html if isinstance(html, bytes) else html.encode("utf-8", errors="surrogatepass")
     what = url or id or "HTML input"
@@ -145,6 +146,7 @@ def document_from_html(
         if depth > _PARSER_DEPTH:
             reason += f"; the page nests {depth} levels and the parser drops content below {_PARSER_DEPTH}"
         raise CaacError(E.E009, what=f"{what}: {reason}")
+    check_text_length(text, what)
     return Document(
         id=id,
         text=text,

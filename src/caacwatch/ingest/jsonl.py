@@ -129,10 +129,30 @@ def parse_line(number: int, line: str | bytes) -> Document | ErrorRecord:
         return error_record(CaacError(E.E101, line=number, reason=exc.msg), raw_id(text_line))
     except RecursionError:  # "[[[[..." 100k deep blows the json module's stack
         return error_record(CaacError(E.E101, line=number, reason="nested too deeply"), raw_id(text_line))
+    surrogate = _lone_surrogate(obj)
+    if surrogate is not None:
+        # json accepts "\ud800" escapes, but a lone surrogate is not Unicode text: it cannot be written
+        # as UTF-8 (output, database), so it is refused here rather than crashing the batch downstream.
+        reason = f"a string holds the lone surrogate \\u{ord(surrogate):04x}, which is not Unicode text"
+        return error_record(CaacError(E.E101, line=number, reason=reason), _object_id(obj))
     try:
         return _document(number, obj)
     except CaacError as exc:
         return error_record(exc, _object_id(obj))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """The first lone UTF-16 surrogate in a field we read (json decodes a valid pair to one character)."""
+    if not isinstance(obj, dict):
+        return None
+    for name in ("id", "text", *_OPTIONAL_FIELDS):
+        value = obj.get(name)
+        if isinstance(value, str) and (match := _SURROGATE.search(value)) is not None:
+            return match.group()
+    return None
 
 
 def _document(number: int, obj: Any) -> Document:
@@ -188,4 +208,6 @@ def raw_id(line: str | bytes) -> str | None:
 
 
 def error_record(exc: CaacError, doc_id: str | None) -> ErrorRecord:
+    if doc_id is not None:
+        doc_id = _SURROGATE.sub("\ufffd", doc_id)  # the record must stay writable as UTF-8
     return ErrorRecord(id=doc_id, error=exc.message, code=exc.code)

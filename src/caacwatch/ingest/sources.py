@@ -180,10 +180,17 @@ def _walk(folder: Path, recursive: bool) -> Iterator[Path | Rejected]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir(follow_symlinks=False):
+        try:
+            is_folder = entry.is_dir(follow_symlinks=False)
+            is_file = not is_folder and entry.is_file()
+        except OSError as exc:  # a symbolic link loop (ELOOP), an entry gone or unreadable: this entry only
+            error = CaacError(E.E012, path=entry.path, reason=exc.strerror or str(exc))
+            yield Rejected(external_id=str(entry.path), code=error.code, reason=error.message)
+            continue
+        if is_folder:
             if recursive:
                 yield from _walk(Path(entry.path), recursive)
-        elif entry.is_file():
+        elif is_file:
             yield Path(entry.path)
 
 

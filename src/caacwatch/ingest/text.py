@@ -49,6 +49,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _MAX_CONTROL_RATIO = 0.05
 _NEWLINES = re.compile(r"\r\n?")
 _HEADLINE_MAX_CHARS = 300
+#: Longest text a document may have: spaCy's parser refuses longer texts (its ``max_length``), and no
+#: article comes near it. Checked for every input, relevant or not, so the limit does not depend on content.
+MAX_TEXT_CHARS = 1_000_000
 
 
 def decode_bytes(
@@ -213,6 +216,12 @@ def _reject_control_characters(text: str, what: str) -> None:
         raise CaacError(E.E003, what=what, reason=f"{share:.0%} control characters")
 
 
+def check_text_length(text: str, what: str) -> None:
+    """Raise ``CaacError`` E020 when ``text`` is longer than :data:`MAX_TEXT_CHARS`."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise CaacError(E.E020, what=what, chars=len(text), limit=MAX_TEXT_CHARS)
+
+
 def sha256_hex(data: bytes | str) -> str:
     """SHA-256 of the original bytes (a ``str`` is hashed as UTF-8)."""
     if isinstance(data, str):
@@ -242,7 +251,8 @@ def document_from_text(
     a blank line) becomes the title; it stays in ``text``. ``source_name`` is stored as
     ``outlet``; ``declared_encoding`` (e.g. an HTTP charset) is a hint for decoding bytes;
     ``what`` names the input in error messages (a path, a URL).
-    Raises ``CaacError`` E002 for an empty text, E003 for binary bytes.
+    Raises ``CaacError`` E002 for an empty text, E003 for binary bytes, E020 for a text longer than
+    :data:`MAX_TEXT_CHARS`.
     """
     what = what or url or id or "input"
     if isinstance(text_or_bytes, bytes):
@@ -251,6 +261,7 @@ def document_from_text(
         text = text_or_bytes
         if not text.strip():
             raise CaacError(E.E002, what=what)
+    check_text_length(text, what)
     boilerplate = find_boilerplate(text)
     return Document(
         id=id,

@@ -108,3 +108,39 @@ def _report_sources(report: ReportEvidence) -> Iterable[tuple[SourceSummary, set
         # The outlet says it in its own voice: the story (all its copies) is one source.
         name = report.outlet or f"story {report.story}"
         yield SourceSummary(key=f"outlet:{source_key(name)}", name=name, type="outlet", party=None), set()
+
+
+# --- MRM typing (docs/mrm.md, "Sources") --------------------------------------------------------------
+# A claim's speaker type (records.SourceType) -> the MRM's source type, for analyses older than /2 whose
+# allegations carry no typed ``sources``.
+_MRM_TYPE = {
+    "official": "official", "government": "official", "military": "official", "un": "un", "ngo": "ngo",
+    "outlet": "media", "witness": "witness", "person": "other", "armed_group": "other",
+    "organisation": "other", "unknown": "other",
+}
+PRIMARY_TYPES = frozenset({"victim", "witness", "alleged_perpetrator"})
+
+
+def typed_source_key(name: str, party: str | None) -> str:
+    """The identity of an incident's source: its folded name and the party it belongs to."""
+    return f"{source_key(name)}|{(party or '').casefold()}"
+
+
+def typed_from_claim(source: Mapping[str, Any], *, perpetrator_party: str | None = None) -> dict[str, Any]:
+    """An allegation source (records.AllegationSource JSON) made from a claim's speaker (fallback)."""
+    party = source.get("party")
+    kind = _MRM_TYPE.get(source.get("type") or "unknown", "other")
+    if party and perpetrator_party and party.casefold() == perpetrator_party.casefold():
+        kind = "alleged_perpetrator"
+    return {
+        "name": source["name"],
+        "category": "primary" if kind in PRIMARY_TYPES else "secondary",
+        "type": kind,
+        "kinds": ["media_report"] if kind == "media" else (["official_statement"] if kind == "official" else []),
+        "party": party,
+        "relay": False,
+        "reliability": "medium",
+        "credibility": "medium",
+        "claims": [],
+        "rule": "from_claim",
+    }

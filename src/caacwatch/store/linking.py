@@ -16,10 +16,17 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from caacwatch.link import counting
 from caacwatch.link import incidents as rules
 from caacwatch.link import near_duplicates as nd
-from caacwatch.link.sources import ReportEvidence, independent_sources
-from caacwatch.store import models
+from caacwatch.link.sources import (
+    ReportEvidence,
+    independent_sources,
+    source_key,
+    typed_from_claim,
+    typed_source_key,
+)
+from caacwatch.store import models, writer
 from caacwatch.store.writer import full_analysis
 
 _LINKED_ROLES = ("report", "follow_up", "denial", "retraction")
@@ -191,7 +198,9 @@ def _candidates(profile: rules.AllegationProfile) -> Iterable[tuple[int, dict[st
 
 def _open_incident(allegation: models.Allegation, profile: rules.AllegationProfile) -> models.Incident:
     incident = models.Incident.objects.create(
-        violation=allegation.violation, profile=rules.new_incident_profile(profile)
+        violation=allegation.violation,
+        violation_class=writer.violation_class(allegation.violation),
+        profile=rules.new_incident_profile(profile),
     )
     _set_countries(incident, profile.countries)
     return incident
@@ -240,25 +249,45 @@ def _report_day(document: models.Document) -> date | None:
 
 # --- incident aggregates ---------------------------------------------------------------------
 def refresh_incident(incident: models.Incident) -> None:
-    """Recompute what an incident shows from its members: documents, sources, flags, places."""
+    """Recompute what an incident shows from its members: documents, sources, flags, places, and the
+    MRM aggregates (conservative counts, ages, role, precision codes, typed sources, the proposed
+    public summary). What analysts decide (status, verification, public summary, source ratings) stays."""
     allegations = list(
         incident.allegations.select_related("document").order_by("document__first_seen", "document_id", "id")
     )
     doc_rows = list(incident.document_rows.select_related("document"))
     documents = [row.document for row in doc_rows]
     report_dates = [d.report_date for d in documents]
-    sources = independent_sources(_evidence(allegations, doc_rows))
+    external = _external_ids([row.document_id for row in doc_rows])
+    sources = independent_sources(_evidence(allegations, doc_rows, external))
     contested = sources.denied or any(a.role in ("denial", "retraction") for a in allegations)
     incident.document_count = len(documents)
     incident.first_reported = min(report_dates) if report_dates else None
     incident.last_reported = max(report_dates) if report_dates else None
+    incident.violation_class = writer.violation_class(incident.violation)
     incident.perpetrators = _perpetrators(allegations)
     incident.perpetrator = incident.perpetrators[0]["party"] if incident.perpetrators else None
+    incident.perpetrator_type = (incident.perpetrators[0]["type"] if incident.perpetrators else None) or "unknown"
     incident.locations = _locations(allegations)
     incident.admin1 = sorted({loc["admin1"] or loc["name"] for loc in incident.locations if loc["precision"] == "admin1" or loc.get("admin1")})
-    incident.victims = _victims(allegations)
+    incident.regions = _regions(incident.locations)
+    typed = _typed_sources(allegations, external, sources.sources)
+    rows = _sync_source_rows(incident, typed)
+    credibility = {key: row.effective_credibility for key, row in rows.items()}
+    incident.counts = counting.conservative_counts(_figure_reports(allegations, external, credibility))
+    victims = [_victims_of(a) for a in allegations]
+    incident.min_age, incident.max_age = counting.aggregate_ages(victims)
+    incident.recruitment_role = (
+        counting.aggregate_role(v.get("role") or "unknown" for v in victims)
+        if incident.violation == "recruitment_use" and allegations else None
+    )
+    incident.victims = _victims(allegations, incident)
+    incident.location_precision = counting.most_precise(a.location_precision for a in allegations)
+    incident.date_precision = counting.most_precise(a.date_precision for a in allegations)
     incident.event_date, incident.event_date_precision = _event_date(allegations)
-    incident.sources = sources.sources
+    if incident.event_date is None:
+        incident.date_precision = None  # no date: no precision (never finer than the text supports)
+    incident.sources = [_source_json(rows[key], typed[key]) for key in typed]
     incident.independent_sources = sources.count
     incident.single_source = sources.count <= 1
     incident.party_to_conflict_only = sources.party_to_conflict_only
@@ -275,17 +304,41 @@ def refresh_incident(incident: models.Incident) -> None:
         if on
     ]
     incident.summary = _summary(allegations[0]) if allegations else incident.summary
+    incident.public_summary_proposed = proposed_public_summary(incident)
     incident.updated_at = timezone.now()
     incident.save()
 
 
-def _evidence(allegations: list[models.Allegation], doc_rows: list[models.IncidentDocument]) -> list[ReportEvidence]:
+def proposed_public_summary(incident: models.Incident) -> str:
+    """The public-safe summary caacwatch proposes for ``incident`` (from its stored fields)."""
+    from caacwatch.export.public import propose_public_summary
+
+    return propose_public_summary(
+        {
+            "violation": incident.violation,
+            "violation_class": incident.violation_class,
+            "status": incident.status,
+            "counts": incident.counts,
+            "perpetrator": incident.perpetrator,
+            "perpetrator_type": incident.perpetrator_type,
+            "regions": incident.regions,
+            "event_date": incident.event_date.isoformat() if incident.event_date else None,
+            "date_precision": incident.date_precision,
+            "first_reported": incident.first_reported.isoformat() if incident.first_reported else None,
+            "sources": incident.sources,
+            "independent_sources": incident.independent_sources,
+        }
+    )
+
+
+def _evidence(
+    allegations: list[models.Allegation], doc_rows: list[models.IncidentDocument], external: dict[int, list[str]]
+) -> list[ReportEvidence]:
     claims_by_doc: dict[int, list[dict]] = {}
     for allegation in allegations:
         by_id = {c["id"]: c for c in allegation.document.analysis.get("claims", [])}
         wanted = [by_id[c] for c in allegation.data.get("claims", []) if c in by_id]
         claims_by_doc.setdefault(allegation.document_id, []).extend(wanted)
-    external = _external_ids([row.document_id for row in doc_rows])
     evidence = []
     for row in sorted(doc_rows, key=lambda r: r.document_id):
         document = row.document
@@ -299,6 +352,206 @@ def _evidence(allegations: list[models.Allegation], doc_rows: list[models.Incide
             )
         )
     return evidence
+
+
+# --- typed sources (docs/mrm.md, "Sources") --------------------------------------------------------
+def _allegation_sources(allegation: models.Allegation) -> list[dict[str, Any]]:
+    """The allegation's typed sources (analysis /2), or, when it lists none, ones made from its claims'
+    speakers and the outlets they were relayed through (``via``)."""
+    data = allegation.data
+    listed = [dict(s) for s in data.get("sources") or () if s.get("name")]
+    if not listed:
+        by_id = {c["id"]: c for c in allegation.document.analysis.get("claims", [])}
+        relays: list[str] = []
+        for claim_id in data.get("claims", []):
+            claim = by_id.get(claim_id) or {}
+            source = claim.get("source")
+            if source and source.get("name"):
+                typed = typed_from_claim(source, perpetrator_party=allegation.perpetrator_party)
+                typed["claims"] = [claim_id]
+                listed.append(typed)
+            relays += [outlet for outlet in claim.get("via") or () if outlet not in relays]
+        for outlet in relays:
+            relay = typed_from_claim({"name": outlet, "type": "outlet"})
+            listed.append({**relay, "relay": True, "rule": "from_claim_via"})
+    for source in listed:
+        source["key"] = typed_source_key(source["name"], source.get("party"))[:400]
+    return listed
+
+
+def _typed_sources(
+    allegations: list[models.Allegation], external: dict[int, list[str]], summaries: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Every source of the incident by key, merged across its reports, in order of first appearance."""
+    typed: dict[str, dict[str, Any]] = {}
+    claims: dict[str, set[tuple[int, str]]] = {}
+    for allegation in allegations:
+        documents = external.get(allegation.document_id) or [f"document {allegation.document_id}"]
+        for source in _allegation_sources(allegation):
+            key = source["key"]
+            entry = typed.get(key)
+            if entry is None:
+                entry = typed[key] = {
+                    "key": key, "name": source["name"], "category": source.get("category") or "secondary",
+                    "type": source.get("type") or "other", "kinds": [], "party": source.get("party"),
+                    "relay": True, "reliability": source.get("reliability") or "medium",
+                    "credibility": source.get("credibility") or "medium", "documents": [],
+                }
+            entry["relay"] = entry["relay"] and bool(source.get("relay"))
+            entry["kinds"] = sorted(set(entry["kinds"]) | set(source.get("kinds") or ()))
+            entry["documents"] = sorted(set(entry["documents"]) | set(documents))
+            claims.setdefault(key, set()).update((allegation.document_id, c) for c in source.get("claims") or ())
+    by_name = {key.split("|", 1)[0]: key for key in typed}
+    for summary in summaries:  # the claim-based sources (outlets, stances), and any the typing missed
+        name_key = source_key(summary["name"])
+        key = by_name.get(name_key) or typed_source_key(summary["name"], summary.get("party"))[:400]
+        entry = typed.get(key)
+        if entry is None:
+            made = typed_from_claim({"name": summary["name"], "type": summary.get("type"), "party": summary.get("party")})
+            entry = typed[key] = {**{k: made[k] for k in ("name", "category", "type", "kinds", "party", "relay",
+                                                          "reliability", "credibility")},
+                                  "key": key, "documents": list(summary.get("documents") or [])}
+        entry["outlets"] = sorted(set(entry.get("outlets", [])) | set(summary.get("outlets") or ()))
+        entry["stances"] = sorted(set(entry.get("stances", [])) | set(summary.get("stances") or ()))
+    for key, entry in typed.items():
+        entry.setdefault("outlets", [])
+        entry.setdefault("stances", [])
+        entry["claims"] = len(claims.get(key, ()))
+    return typed
+
+
+_SOURCE_FIELDS = ("name", "category", "type", "kinds", "party", "relay", "proposed_reliability",
+                  "proposed_credibility", "documents", "claims", "present")
+
+
+def _sync_source_rows(incident: models.Incident, typed: dict[str, dict[str, Any]]) -> dict[str, models.IncidentSource]:
+    """Rebuild the incident's source rows, keeping every analyst rating by key."""
+    existing = {row.key: row for row in incident.source_rows.all()}
+    rows, new, changed = {}, [], []
+    for key, entry in typed.items():
+        row = existing.pop(key, None)
+        if row is None:
+            row = models.IncidentSource(incident=incident, key=key)
+            new.append(row)
+        else:
+            changed.append(row)
+        row.name = entry["name"]
+        row.category = entry["category"]
+        row.type = entry["type"]
+        row.kinds = entry["kinds"]
+        row.party = (entry["party"] or None) and entry["party"][:200]
+        row.relay = entry["relay"]
+        row.proposed_reliability = _rating(entry["reliability"])
+        row.proposed_credibility = _rating(entry["credibility"])
+        row.documents = entry["documents"]
+        row.claims = entry["claims"]
+        row.present = True
+        rows[key] = row
+    gone = [row for row in existing.values() if row.present or not (row.reliability or row.credibility)]
+    rated = [row for row in gone if row.reliability or row.credibility]
+    unrated = [row.id for row in gone if not (row.reliability or row.credibility)]
+    for row in rated:
+        row.present = False
+    if unrated:
+        models.IncidentSource.objects.filter(id__in=unrated).delete()
+    if new:
+        models.IncidentSource.objects.bulk_create(new)
+    if changed or rated:
+        models.IncidentSource.objects.bulk_update(changed + rated, list(_SOURCE_FIELDS))
+    return rows
+
+
+def _rating(value: Any) -> str:
+    return value if value in counting.RATINGS else "medium"
+
+
+def _source_json(row: models.IncidentSource, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "name": row.name,
+        "category": row.category,
+        "type": row.type,
+        "kinds": row.kinds,
+        "party": row.party,
+        "relay": row.relay,
+        "reliability": row.effective_reliability,
+        "credibility": row.effective_credibility,
+        "proposed_reliability": row.proposed_reliability,
+        "proposed_credibility": row.proposed_credibility,
+        "rated_by": row.rated_by,
+        "rated_at": row.rated_at.isoformat() if row.rated_at else None,
+        "outlets": entry["outlets"],
+        "documents": row.documents,
+        "stances": entry["stances"],
+        "claims": row.claims,
+    }
+
+
+def _figure_reports(
+    allegations: list[models.Allegation], external: dict[int, list[str]], credibility: dict[str, str]
+) -> list[counting.FigureReport]:
+    reports = []
+    for allegation in allegations:
+        source = counting.figure_source(_allegation_sources(allegation), credibility)
+        documents = external.get(allegation.document_id) or [f"document {allegation.document_id}"]
+        reports.append(
+            counting.FigureReport(
+                victims=_victims_of(allegation),
+                source=source["name"] if source else allegation.document.outlet,
+                source_type=source.get("type") if source else ("media" if allegation.document.outlet else None),
+                document=documents[0],
+                credibility=credibility.get(source["key"], "medium") if source else "medium",
+            )
+        )
+    return reports
+
+
+def _victims_of(allegation: models.Allegation) -> dict[str, Any]:
+    return allegation.victims or allegation.data.get("victims") or {}
+
+
+# --- regions: what a viewer and a publication may see of the places ---------------------------------
+def _regions(locations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each place coarsened to its region (admin1), or its country, with that area's point."""
+    regions: dict[tuple[str, str | None], dict[str, Any]] = {}
+    points = {(loc["name"], loc.get("country")): loc for loc in locations}
+    for loc in locations:
+        code = counting.place_precision_code(loc)
+        if code == 3:
+            area = {"name": loc["name"], "admin1": loc.get("admin1") or (loc["name"] if loc.get("precision") == "admin1" else None),
+                    "country": loc.get("country"), "lat": loc.get("lat"), "lon": loc.get("lon")}
+        elif loc.get("admin1"):
+            known = points.get((loc["admin1"], loc.get("country")))
+            lat, lon = (known.get("lat"), known.get("lon")) if known else _area_point(loc["admin1"], loc.get("country"))
+            area = {"name": loc["admin1"], "admin1": loc["admin1"], "country": loc.get("country"), "lat": lat, "lon": lon}
+        elif loc.get("country"):
+            name = _country_name(loc["country"])
+            lat, lon = _area_point(name, loc["country"])
+            area = {"name": name, "admin1": None, "country": loc["country"], "lat": lat, "lon": lon}
+        else:
+            continue
+        regions.setdefault((area["name"], area["country"]), area)
+    # a country is listed on its own only when none of its regions is
+    finer = {area["country"] for area in regions.values() if area["admin1"]}
+    return [area for area in regions.values() if area["admin1"] or area["country"] not in finer]
+
+
+def _area_point(name: str, country: str | None) -> tuple[float | None, float | None]:
+    """The gazetteer's representative point of a region or country (its main town), if it knows it."""
+    from caacwatch.extract.places import Gazetteer
+
+    place = Gazetteer.default().lookup(name)
+    if place is None or (country and place.country != country):
+        return None, None
+    return place.lat, place.lon
+
+
+def _country_name(code: str) -> str:
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
 
 
 def _external_ids(document_ids: list[int]) -> dict[int, list[str]]:
@@ -327,21 +580,23 @@ def _locations(allegations: list[models.Allegation]) -> list[dict[str, Any]]:
             key = (loc["name"], loc.get("country"))
             if key not in seen:
                 seen[key] = {k: loc.get(k) for k in ("name", "admin1", "country", "lat", "lon", "precision")}
+                seen[key]["geo_precision"] = counting.place_precision_code(loc)
     return list(seen.values())
 
 
-def _victims(allegations: list[models.Allegation]) -> dict[str, Any]:
-    """Counts as reported; the incident keeps the lowest figure and the range (conservative)."""
-    counts = sorted({a.victims_count for a in allegations if a.victims_count is not None})
-    min_ages = [a.victims_min_age for a in allegations if a.victims_min_age is not None]
-    max_ages = [a.victims_max_age for a in allegations if a.victims_max_age is not None]
+def _victims(allegations: list[models.Allegation], incident: models.Incident) -> dict[str, Any]:
+    """The compact victims summary of earlier versions (the kept children figure, its range, ages, sex)."""
+    children = incident.counts.get("children") or {}
     sexes = {a.victims_sex for a in allegations} - {"unknown"}
     return {
-        "count": counts[0] if counts else None,
-        "count_range": [counts[0], counts[-1]] if counts else None,
-        "min_age": min(min_ages) if min_ages else None,
-        "max_age": max(max_ages) if max_ages else None,
+        "count": children.get("value"),
+        "count_range": [children["min"], children["max"]] if children else None,
+        "estimated": bool(children.get("estimated")),
+        "min_age": incident.min_age,
+        "max_age": incident.max_age,
+        "ages": counting.ages_text(incident.min_age, incident.max_age),
         "sex": sexes.pop() if len(sexes) == 1 else ("mixed" if sexes else "unknown"),
+        "role": incident.recruitment_role,
     }
 
 

@@ -124,27 +124,66 @@ class Claim(models.Model):
 
 
 class Incident(models.Model):
-    """One event (a violation, a place, a time, a perpetrator) and every report of it."""
+    """One event (a violation, a place, a time, a perpetrator) and every report of it.
+
+    The MRM fields (``docs/mrm.md``) are aggregates that :func:`caacwatch.store.linking.refresh_incident`
+    recomputes from the incident's allegations and sources (``counts``, ages, role, precision codes,
+    ``public_summary_proposed``), except what an analyst decides: ``status`` and the verification
+    fields, ``public_summary`` (and who wrote it, when), and the sources' ratings (:class:`IncidentSource`).
+    """
 
     class Status(models.TextChoices):
-        REPORTED = "reported"
-        UNDER_REVIEW = "under_review"
+        """The MRM's verification statuses (the earlier workbench statuses are mapped by migration 0002)."""
+
+        REPORTED_NOT_VERIFIED = "reported_not_verified"
+        PENDING_VERIFICATION = "pending_verification"
         VERIFIED = "verified"
-        NOT_VERIFIED = "not_verified"
-        DISMISSED = "dismissed"
+        NOT_A_VIOLATION = "not_a_violation"
+        DID_NOT_OCCUR = "did_not_occur"
+
+    class VerificationLevel(models.TextChoices):
+        FOCAL_POINT = "focal_point"
+        TASK_FORCE_CO_CHAIRS = "task_force_co_chairs"
+        TASK_FORCE = "task_force"
 
     violation = models.CharField(max_length=40, db_index=True)
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    violation_class = models.CharField(
+        max_length=20, default="grave_violation", db_index=True, help_text="grave_violation | related_category"
+    )
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.REPORTED_NOT_VERIFIED, db_index=True
+    )
+    verified_by = models.CharField(max_length=150, null=True, help_text="username of who verified")
+    verified_at = models.DateTimeField(null=True)
+    verification_level = models.CharField(max_length=24, choices=VerificationLevel.choices, null=True)
     summary = models.TextField(default="")
     first_reported = models.DateTimeField(null=True, db_index=True)
     last_reported = models.DateTimeField(null=True)
     event_date = models.DateField(null=True, db_index=True)
     event_date_precision = models.CharField(max_length=16, default="unknown")
+    date_precision = models.SmallIntegerField(null=True, help_text="ACLED date precision 1/2/3, null: no date")
+    location_precision = models.SmallIntegerField(null=True, help_text="ACLED location precision 1/2/3")
     perpetrator = models.CharField(max_length=200, null=True, db_index=True, help_text="principal party")
+    perpetrator_type = models.CharField(
+        max_length=32, null=True, help_text="state_armed_force | non_state_armed_group | other_party | unknown"
+    )
     perpetrators = models.JSONField(default=list)
     locations = models.JSONField(default=list)
     admin1 = models.JSONField(default=list)
+    regions = models.JSONField(
+        default=list,
+        help_text="the places coarsened to their region or country, with that area's point: "
+        "[{name, admin1, country, lat, lon}] (what viewers and publications see)",
+    )
     victims = models.JSONField(default=dict)
+    counts = models.JSONField(
+        default=dict,
+        help_text="{figure: {value, min, max, estimated, by_source: [...]}} for children, killed, injured, "
+        "boys, girls, sex_unknown (link/counting.py)",
+    )
+    min_age = models.SmallIntegerField(null=True)
+    max_age = models.SmallIntegerField(null=True)
+    recruitment_role = models.CharField(max_length=16, null=True, help_text="combatant | support | unknown")
     sources = models.JSONField(default=list)
     independent_sources = models.IntegerField(default=0, db_index=True)
     flags = models.JSONField(default=list)
@@ -153,6 +192,10 @@ class Incident(models.Model):
     contested = models.BooleanField(default=False)
     neutral_source = models.BooleanField(default=False)
     document_count = models.IntegerField(default=0)
+    public_summary = models.TextField(default="", help_text="the analyst's public-safe summary")
+    public_summary_proposed = models.TextField(default="", help_text="caacwatch's proposal (confidentiality.py)")
+    public_summary_by = models.CharField(max_length=150, null=True)
+    public_summary_at = models.DateTimeField(null=True)
     profile = models.JSONField(default=dict, help_text="what new reports are matched against")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -162,6 +205,54 @@ class Incident(models.Model):
             models.Index(fields=["violation", "first_reported"], name="incident_violation_date"),
             models.Index(fields=["status", "first_reported"], name="incident_status_date"),
         ]
+
+
+class IncidentSource(models.Model):
+    """A source of an incident, typed as the MRM types sources, with the analyst's ratings.
+
+    Rebuilt by ``refresh_incident`` from the allegations' sources; a row is identified by ``key``
+    (normalised name + party) so that an analyst's ``reliability``/``credibility`` (``None``: use the
+    extractor's proposal) survive every refresh. Change ratings with
+    :func:`caacwatch.store.linking.rate_source`, which recounts the incident.
+    """
+
+    class Rating(models.TextChoices):
+        HIGH = "high"
+        MEDIUM = "medium"
+        LOW = "low"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="source_rows")
+    key = models.CharField(max_length=400)
+    name = models.TextField()
+    category = models.CharField(max_length=16, help_text="primary | secondary")
+    type = models.CharField(
+        max_length=24, help_text="victim | witness | alleged_perpetrator | official | un | ngo | media | other"
+    )
+    kinds = models.JSONField(default=list)
+    party = models.CharField(max_length=200, null=True)
+    relay = models.BooleanField(default=False)
+    proposed_reliability = models.CharField(max_length=8, choices=Rating.choices, default=Rating.MEDIUM)
+    proposed_credibility = models.CharField(max_length=8, choices=Rating.choices, default=Rating.MEDIUM)
+    reliability = models.CharField(max_length=8, choices=Rating.choices, null=True, help_text="set by an analyst")
+    credibility = models.CharField(max_length=8, choices=Rating.choices, null=True, help_text="set by an analyst")
+    rated_by = models.CharField(max_length=150, null=True)
+    rated_at = models.DateTimeField(null=True)
+    documents = models.JSONField(default=list, help_text="external ids of the reports citing it")
+    claims = models.IntegerField(default=0, help_text="number of claims behind it")
+    present = models.BooleanField(
+        default=True, help_text="False: no current allegation cites it (kept for its analyst rating)"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "key"], name="incident_source_once")]
+
+    @property
+    def effective_reliability(self) -> str:
+        return self.reliability or self.proposed_reliability
+
+    @property
+    def effective_credibility(self) -> str:
+        return self.credibility or self.proposed_credibility
 
 
 class IncidentCountry(models.Model):
@@ -192,6 +283,10 @@ class Allegation(models.Model):
     perpetrator_name = models.CharField(max_length=300, null=True)
     perpetrator_party = models.CharField(max_length=200, null=True)
     perpetrator_type = models.CharField(max_length=32, null=True)
+    violation_class = models.CharField(max_length=20, default="grave_violation")
+    victims = models.JSONField(default=dict, help_text="the analysis's victims (records.Victims)")
+    location_precision = models.SmallIntegerField(null=True)
+    date_precision = models.SmallIntegerField(null=True)
     victims_count = models.IntegerField(null=True)
     victims_min_age = models.IntegerField(null=True)
     victims_max_age = models.IntegerField(null=True)

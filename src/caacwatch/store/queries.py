@@ -14,11 +14,13 @@ from typing import Any
 from django.db.models import Count
 
 from caacwatch.errors import CaacError, E
-from caacwatch.records import VIOLATIONS
+from caacwatch.link.counting import ages_text
+from caacwatch.records import CATEGORIES
 from caacwatch.store import models
 from caacwatch.store.writer import full_analysis
 
 STATUSES = tuple(models.Incident.Status.values)
+VIOLATION_CLASSES = ("grave_violation", "related_category")
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,17 @@ class IncidentFilter:
     status: str | None = None
     perpetrator: str | None = None
     limit: int | None = None
+    violation_class: str | None = None
 
     def validate(self) -> IncidentFilter:
-        if self.violation and self.violation not in VIOLATIONS:
-            raise CaacError(E.E307, what="violation", value=self.violation, choices=", ".join(VIOLATIONS))
+        if self.violation and self.violation not in CATEGORIES:
+            raise CaacError(E.E307, what="violation", value=self.violation, choices=", ".join(CATEGORIES))
         if self.status and self.status not in STATUSES:
             raise CaacError(E.E307, what="status", value=self.status, choices=", ".join(STATUSES))
+        if self.violation_class and self.violation_class not in VIOLATION_CLASSES:
+            raise CaacError(
+                E.E307, what="class", value=self.violation_class, choices=", ".join(VIOLATION_CLASSES)
+            )
         return self
 
 
@@ -54,6 +61,8 @@ def incident_queryset(flt: IncidentFilter):
         query = query.filter(violation=flt.violation)
     if flt.status:
         query = query.filter(status=flt.status)
+    if flt.violation_class:
+        query = query.filter(violation_class=flt.violation_class)
     if flt.country:
         query = query.filter(id__in=models.IncidentCountry.objects.filter(country=flt.country.upper()).values("incident_id"))
     if flt.perpetrator:
@@ -111,25 +120,49 @@ def report_ids_of(ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def incident_json(incident: models.Incident, countries: list[str], documents: list[str]) -> dict[str, Any]:
+    """The full incident record (what analysts and admins see); :mod:`caacwatch.export.public` makes the
+    viewer's and the publication's from it."""
+    from caacwatch.export.public import source_types
+
     return {
         "id": incident.id,
         "violation": incident.violation,
+        "violation_class": incident.violation_class,
         "status": incident.status,
+        "verified_by": incident.verified_by,
+        "verified_at": _iso(incident.verified_at),
+        "verification_level": incident.verification_level,
         "countries": countries,
         "admin1": incident.admin1,
+        "regions": incident.regions,
         "locations": incident.locations,
+        "perpetrator": incident.perpetrator,
+        "perpetrator_type": incident.perpetrator_type,
         "perpetrators": incident.perpetrators,
         "first_reported": _iso(incident.first_reported),
         "last_reported": _iso(incident.last_reported),
         "event_date": incident.event_date.isoformat() if incident.event_date else None,
         "event_date_precision": incident.event_date_precision,
+        "date_precision": incident.date_precision,
+        "location_precision": incident.location_precision,
         "victims": incident.victims,
+        "counts": incident.counts,
+        "min_age": incident.min_age,
+        "max_age": incident.max_age,
+        "ages": ages_text(incident.min_age, incident.max_age),
+        "recruitment_role": incident.recruitment_role,
         "documents": documents,
         "document_count": incident.document_count,
         "independent_sources": incident.independent_sources,
         "sources": incident.sources,
+        "source_types": source_types(incident.sources),
         "flags": incident.flags,
         "summary": incident.summary,
+        "public_summary": incident.public_summary or incident.public_summary_proposed,
+        "public_summary_edited": bool(incident.public_summary),
+        "public_summary_proposed": incident.public_summary_proposed,
+        "public_summary_by": incident.public_summary_by,
+        "public_summary_at": _iso(incident.public_summary_at),
     }
 
 
@@ -179,8 +212,13 @@ def _timeline(incident: models.Incident) -> list[dict[str, Any]]:
                     {
                         "id": a.local_id,
                         "trigger": a.trigger_text,
+                        "violation": a.violation,
                         "perpetrator": a.perpetrator_name,
-                        "victims": a.data.get("victims"),
+                        "perpetrator_type": a.perpetrator_type,
+                        "victims": a.victims or a.data.get("victims"),
+                        "location_precision": a.location_precision,
+                        "date_precision": a.date_precision,
+                        "sources": a.data.get("sources") or [],
                         "claims": [claims[c] for c in a.data.get("claims", []) if c in claims],
                     }
                     for a in allegations
@@ -207,6 +245,8 @@ def stats() -> dict[str, int]:
         "claims": models.Claim.objects.count(),
         "allegations": models.Allegation.objects.count(),
         "incidents": models.Incident.objects.count(),
+        "grave_violation_incidents": models.Incident.objects.filter(violation_class="grave_violation").count(),
+        "related_category_incidents": models.Incident.objects.filter(violation_class="related_category").count(),
         "multi_report_incidents": models.Incident.objects.filter(document_count__gt=1).count(),
         "originals": models.Original.objects.count(),
     }
@@ -219,6 +259,7 @@ def rejection_reasons() -> dict[str, int]:
 __all__ = [
     "IncidentFilter",
     "STATUSES",
+    "VIOLATION_CLASSES",
     "incident_detail",
     "iter_incidents",
     "parse_date_option",

@@ -15,7 +15,9 @@ from typing import Any
 
 from caacwatch.ingest.items import InputItem, Original, Rejected
 from caacwatch.ingest.text import sha256_hex
+from caacwatch.link.counting import place_precision_code
 from caacwatch.link.incidents import parse_day
+from caacwatch.records import RELATED_CATEGORIES
 from caacwatch.store import models
 
 
@@ -124,10 +126,15 @@ def _allegation_row(document: models.Document, allegation: Mapping[str, Any]) ->
     time = allegation.get("time") or {}
     start, end = allegation["trigger"]["span"]
     countries = sorted({loc["country"] for loc in allegation.get("locations", []) if loc.get("country")})
+    violation = allegation["violation"]
     return models.Allegation(
         document=document,
         local_id=allegation["id"],
-        violation=allegation["violation"],
+        violation=violation,
+        violation_class=allegation.get("violation_class") or violation_class(violation),
+        victims=dict(victims),
+        location_precision=location_precision(allegation),
+        date_precision=date_precision(allegation),
         perpetrator_name=perpetrator.get("name"),
         perpetrator_party=perpetrator.get("party"),
         perpetrator_type=perpetrator.get("type"),
@@ -145,6 +152,33 @@ def _allegation_row(document: models.Document, allegation: Mapping[str, Any]) ->
         trigger_end=end,
         data=dict(allegation),
     )
+
+
+def violation_class(violation: str) -> str:
+    return "related_category" if violation in RELATED_CATEGORIES else "grave_violation"
+
+
+def location_precision(allegation: Mapping[str, Any]) -> int | None:
+    """The allegation's ACLED location code; derived from its places for analyses older than /2."""
+    if "location_precision" in allegation:
+        return _code(allegation["location_precision"])
+    codes = [place_precision_code(loc) for loc in allegation.get("locations") or ()]
+    return min((c for c in codes if c is not None), default=None)
+
+
+def date_precision(allegation: Mapping[str, Any]) -> int | None:
+    """The allegation's ACLED date code; derived from its time for analyses older than /2."""
+    if "date_precision" in allegation:
+        return _code(allegation["date_precision"])
+    time = allegation.get("time") or {}
+    return _DATE_CODES.get(time.get("precision") or "") if time.get("date") else None
+
+
+_DATE_CODES = {"day": 1, "week": 2, "month": 3}
+
+
+def _code(value: Any) -> int | None:
+    return value if value in (1, 2, 3) and not isinstance(value, bool) else None
 
 
 def save_rejection(rejected: Rejected) -> bool:

@@ -2,7 +2,8 @@
 
 Authentication: ``Authorization: Token <token>`` (``caacwatch tokens create``) or the session of
 a signed-in browser (with CSRF). Roles are checked by each view's permission class; anonymous
-callers get 401. Errors are ``{"detail": "..."}`` with 400 (bad input), 404 or 409 (a change
+callers get 401. Confidentiality (``docs/mrm.md``): viewers get incidents without restricted fields
+(:mod:`caacwatch.web.reads` applies the store's rule) and no documents, allegations or sources (403). Errors are ``{"detail": "..."}`` with 400 (bad input), 404 or 409 (a change
 the current state does not allow).
 """
 
@@ -20,12 +21,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from caacwatch.errors import CaacError
-from caacwatch.records import VIOLATIONS
+from caacwatch.records import CATEGORIES
 from caacwatch.web import reads, review
 from caacwatch.web.audit import Actor, entry_json
 from caacwatch.web.roles import ROLES, IsAdmin, IsAnalyst, IsViewer, role_of
 
-STATUSES = ("reported", "under_review", "verified", "not_verified", "dismissed")
+STATUSES = review.STATUSES
+EXPORT_MODES = ("standard", "public")
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "hxl": "text/csv; charset=utf-8",
@@ -35,14 +37,16 @@ EXPORT_TYPES = {
 MAX_PAGE_SIZE = 500
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("violation", str, enum=list(VIOLATIONS)),
+    OpenApiParameter("violation", str, enum=list(CATEGORIES)),
+    OpenApiParameter("violation_class", str, enum=list(reads.VIOLATION_CLASSES),
+                     description="grave_violation (the six) or related_category"),
     OpenApiParameter("country", str, description="ISO 3166-1 alpha-2, e.g. UA"),
     OpenApiParameter("perpetrator", str, description="principal perpetrator party"),
     OpenApiParameter("status", str, enum=list(STATUSES)),
     OpenApiParameter("since", OpenApiTypes.DATE, description="first reported on or after"),
     OpenApiParameter("until", OpenApiTypes.DATE, description="first reported on or before"),
     OpenApiParameter("flag", str, many=True, enum=list(reads.FLAGS)),
-    OpenApiParameter("q", str, description="text in the summary or in any report"),
+    OpenApiParameter("q", str, description="text in the summary or in any report (viewers: in the public-safe summary)"),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="1-based page number, at most `pages`"),
@@ -152,11 +156,12 @@ class IncidentList(APIView):
         """Incidents, newest first, filtered; the JSON twin of the incident list page."""
         flt = reads.filter_from_params(request.query_params)
         size = _int_param(request, "page_size", 50, 1, MAX_PAGE_SIZE)
-        paginator = Paginator(reads.filtered_queryset(flt).values_list("id", flat=True), size)
+        role = role_of(request.user)
+        paginator = Paginator(reads.filtered_queryset(flt, role).values_list("id", flat=True), size)
         number = _int_param(request, "page", 1, 1, max(paginator.num_pages, 1))
         ids = list(paginator.page(number).object_list)
         return Response({"count": paginator.count, "page": number, "page_size": size,
-                         "pages": paginator.num_pages, "results": reads.incident_dicts(ids)})
+                         "pages": paginator.num_pages, "results": reads.incident_dicts(ids, role)})
 
 
 class IncidentExport(APIView):
@@ -164,24 +169,36 @@ class IncidentExport(APIView):
 
     @extend_schema(
         operation_id="incidents_export",
-        parameters=[OpenApiParameter("format", str, enum=list(EXPORT_TYPES), description="default csv"), *FILTER_PARAMETERS],
+        parameters=[OpenApiParameter("format", str, enum=list(EXPORT_TYPES), description="default csv"),
+                    OpenApiParameter("mode", str, enum=list(EXPORT_MODES),
+                                     description="standard (default): what your role may see; public: publication "
+                                                 "mode, only public-safe fields (any role)"),
+                    *FILTER_PARAMETERS],
         responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.ANY,
                    (200, "application/geo+json"): OpenApiTypes.OBJECT, **ERRORS},
     )
     @_handle
     def get(self, request):
-        """The filtered list as CSV, JSON, GeoJSON or HXL (the same writers as ``caacwatch incidents``)."""
+        """The filtered list as CSV, JSON, GeoJSON or HXL (the same writers as ``caacwatch incidents``):
+        with everything for analysts and admins, without restricted fields for viewers; ``mode=public``
+        gives the publication export (only public-safe fields) to any role."""
         from caacwatch.export import write_incidents
 
         fmt = request.query_params.get("format", "csv")
         if fmt not in EXPORT_TYPES:
             raise BadInput(f"format must be one of {', '.join(EXPORT_TYPES)}")
+        mode = request.query_params.get("mode", "standard")
+        if mode not in EXPORT_MODES:
+            raise BadInput(f"mode must be one of {', '.join(EXPORT_MODES)}")
+        role = role_of(request.user)
         flt = reads.filter_from_params(request.query_params)
         buffer = io.StringIO()
-        write_incidents(reads.iter_filtered(flt), fmt, buffer)
+        write_incidents(reads.iter_filtered(flt, role), fmt, buffer,
+                        visibility=reads.export_visibility(role, public=mode == "public"))
         extension = "csv" if fmt in ("csv", "hxl") else fmt
+        prefix = "incidents-public" if mode == "public" else "incidents"
         response = HttpResponse(buffer.getvalue(), content_type=EXPORT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="incidents-{fmt}.{extension}"'
+        response["Content-Disposition"] = f'attachment; filename="{prefix}-{fmt}.{extension}"'
         return response
 
 
@@ -191,8 +208,9 @@ class IncidentDetail(APIView):
     @extend_schema(operation_id="incidents_retrieve", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, id: int):
         """An incident with its reports, claims (attribution chains), spans, evidence hashes,
-        linking decisions, history and the status changes allowed from here."""
-        data = reads.incident_view(id)
+        linking decisions, history and the status changes allowed from here (viewers: the incident
+        without restricted fields, no reports or decisions, history without notes)."""
+        data = reads.incident_view(id, role_of(request.user))
         if data is None:
             return Response({"detail": f"no incident {id}"}, status=404)
         return Response(data)
@@ -201,6 +219,8 @@ class IncidentDetail(APIView):
 class ReviewRequest(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES)
     note = serializers.CharField(max_length=10000, help_text="required: why")
+    level = serializers.ChoiceField(choices=review.LEVELS, required=False, allow_null=True,
+                                    help_text="required with verified (and only then): who verified it")
 
 
 class ReviewAction(APIView):
@@ -210,11 +230,20 @@ class ReviewAction(APIView):
                    responses={200: OpenApiTypes.OBJECT, 409: Detail, **ERRORS})
     @_handle
     def post(self, request, id: int):
-        """Change the status (reported → under_review → verified | not_verified | dismissed …) with a note."""
+        """Change the verification status (reported_not_verified → pending_verification → verified |
+        reported_not_verified | not_a_violation | did_not_occur; a decided incident re-opens to
+        pending_verification) with a note; ``verified`` needs a ``level``."""
         body = ReviewRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        entry = review.change_status(id, body.validated_data["status"], body.validated_data["note"], Actor.from_request(request))
-        return Response({"id": id, "status": body.validated_data["status"], "entry": _entry(entry)})
+        data = body.validated_data
+        entry = review.change_status(id, data["status"], data["note"], Actor.from_request(request), level=data.get("level"))
+        from caacwatch.store.models import Incident
+
+        incident = Incident.objects.only("status", "verified_by", "verified_at", "verification_level").get(id=id)
+        return Response({"id": id, "status": incident.status, "verification_level": incident.verification_level,
+                         "verified_by": incident.verified_by,
+                         "verified_at": incident.verified_at.isoformat() if incident.verified_at else None,
+                         "entry": _entry(entry)})
 
 
 class IncidentHistory(APIView):
@@ -227,7 +256,7 @@ class IncidentHistory(APIView):
 
         if not Incident.objects.filter(id=id).exists():
             return Response({"detail": f"no incident {id}"}, status=404)
-        return Response([{**e, "username": e["user"]} for e in reads.history(id)])
+        return Response([{**e, "username": e["user"]} for e in reads.history(id, role_of(request.user))])
 
 
 class NoteRequest(serializers.Serializer):
@@ -258,7 +287,7 @@ class IncidentMerge(APIView):
     @extend_schema(operation_id="incidents_merge", request=MergeRequest, responses={200: OpenApiTypes.OBJECT, 409: Detail, **ERRORS})
     @_handle
     def post(self, request, id: int):
-        """Merge incident ``other`` into this one (``other`` is dismissed and points here)."""
+        """Merge incident ``other`` into this one (``other`` becomes not_a_violation and points here)."""
         body = MergeRequest(data=request.data)
         body.is_valid(raise_exception=True)
         entry = review.merge(id, body.validated_data["other"], body.validated_data["note"], Actor.from_request(request))
@@ -283,9 +312,56 @@ class IncidentSplit(APIView):
         return Response({"id": id, "new": int(entry.object_id), "entry": _entry(entry)}, status=201)
 
 
+class RatingRequest(serializers.Serializer):
+    reliability = serializers.ChoiceField(choices=review.RATINGS, required=False, allow_null=True,
+                                          help_text="high | medium | low; null: back to the extractor's proposal")
+    credibility = serializers.ChoiceField(choices=review.RATINGS, required=False, allow_null=True,
+                                          help_text="high | medium | low; null: back to the extractor's proposal")
+    note = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+
+
+class SourceRating(APIView):
+    permission_classes = [IsAnalyst]
+
+    @extend_schema(operation_id="incidents_source_rating", request=RatingRequest,
+                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @_handle
+    def post(self, request, id: int, source: int):
+        """Set a source's reliability and/or credibility for this incident (the analyst's rating wins
+        over the proposal; audited); the incident's kept figures are recounted."""
+        body = RatingRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = {k: v for k, v in body.validated_data.items() if k in ("reliability", "credibility")}
+        entry = review.rate_source(id, source, changes, body.validated_data.get("note"), Actor.from_request(request))
+        return Response({"id": id, "source": source, "before": entry_json(entry)["before"],
+                         "after": entry_json(entry)["after"], "entry": _entry(entry)})
+
+
+class PublicSummaryRequest(serializers.Serializer):
+    text = serializers.CharField(max_length=review.MAX_PUBLIC_SUMMARY, allow_blank=True, trim_whitespace=True,
+                                 help_text="no names of victims or witnesses, no place finer than the region; "
+                                           "empty: back to the proposal")
+    note = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+
+
+class PublicSummary(APIView):
+    permission_classes = [IsAnalyst]
+
+    @extend_schema(operation_id="incidents_public_summary", request=PublicSummaryRequest,
+                   responses={200: OpenApiTypes.OBJECT, 409: Detail, **ERRORS})
+    @_handle
+    def post(self, request, id: int):
+        """Edit the incident's public-safe summary (audited)."""
+        body = PublicSummaryRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = review.set_public_summary(id, body.validated_data["text"], body.validated_data.get("note"),
+                                          Actor.from_request(request))
+        return Response({"id": id, **(entry_json(entry)["after"] or {}), "entry": _entry(entry)})
+
+
 # --- allegations, documents, sources -------------------------------------------------------
 class AllegationEdit(serializers.Serializer):
-    violation = serializers.ChoiceField(choices=list(VIOLATIONS), required=False)
+    violation = serializers.ChoiceField(choices=list(CATEGORIES), required=False)
     perpetrator_name = serializers.CharField(max_length=300, allow_null=True, required=False)
     perpetrator_party = serializers.CharField(max_length=200, allow_null=True, required=False)
     perpetrator_type = serializers.CharField(max_length=32, allow_null=True, required=False)
@@ -301,8 +377,7 @@ class AllegationEdit(serializers.Serializer):
 
 
 class AllegationDetail(APIView):
-    def get_permissions(self):
-        return [IsAnalyst()] if self.request.method == "PATCH" else [IsViewer()]
+    permission_classes = [IsAnalyst]  # an allegation holds the article's words and the victims' details
 
     @extend_schema(operation_id="allegations_retrieve", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, id: int):
@@ -329,7 +404,7 @@ class AllegationDetail(APIView):
 
 
 class DocumentDetail(APIView):
-    permission_classes = [IsViewer]
+    permission_classes = [IsAnalyst]  # restricted: article text and source identities
 
     @extend_schema(operation_id="documents_retrieve", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, id: int):
@@ -341,7 +416,7 @@ class DocumentDetail(APIView):
 
 
 class SourceList(APIView):
-    permission_classes = [IsViewer]
+    permission_classes = [IsAnalyst]  # restricted: article text and source identities
 
     @extend_schema(operation_id="sources_list", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request):
@@ -350,12 +425,12 @@ class SourceList(APIView):
 
 
 class SourceDetail(APIView):
-    permission_classes = [IsViewer]
+    permission_classes = [IsAnalyst]  # restricted: article text and source identities
 
     @extend_schema(operation_id="sources_retrieve", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, name: str):
         """Everything a source has alleged: its claims and the incidents they support."""
-        data = reads.source_view(name)
+        data = reads.source_view(name, role=role_of(request.user))
         if data is None:
             return Response({"detail": "no claims by this source"}, status=404)
         return Response(data)
@@ -366,8 +441,8 @@ class ReviewQueue(APIView):
 
     @extend_schema(operation_id="review_queue", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request):
-        """New incidents (reported), oldest first, and those under review."""
-        return Response(reads.review_queue())
+        """New incidents (reported_not_verified), oldest first, and those pending verification."""
+        return Response(reads.review_queue(role_of(request.user)))
 
 
 class Dashboard(APIView):
@@ -375,8 +450,9 @@ class Dashboard(APIView):
 
     @extend_schema(operation_id="dashboard", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request):
-        """Counts by violation, status, country and month; located incidents for the map."""
-        return Response(reads.dashboard())
+        """Counts by class, violation (grave) and related category, status, country and month; located
+        incidents for the map (at their region for viewers)."""
+        return Response(reads.dashboard(role_of(request.user)))
 
 
 # --- audit, users, me ------------------------------------------------------------------------

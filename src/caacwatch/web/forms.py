@@ -4,19 +4,37 @@ from __future__ import annotations
 
 from django import forms
 
-from caacwatch.records import VIOLATIONS
+from caacwatch.records import CATEGORIES
+from caacwatch.web.review import LEVELS, RATINGS, STATUSES
 
-STATUS_CHOICES = [(s, s.replace("_", " ")) for s in ("reported", "under_review", "verified", "not_verified", "dismissed")]
+STATUS_CHOICES = [(s, s.replace("_", " ")) for s in STATUSES]
+LEVEL_CHOICES = [("", "— (only for verified)")] + [(v, v.replace("_", " ")) for v in LEVELS]
+RATING_CHOICES = [("", "proposal")] + [(r, r) for r in RATINGS]
 
 
 class ReviewForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES)
+    level = forms.ChoiceField(choices=LEVEL_CHOICES, required=False, label="Level (verified)")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
 
     def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if allowed is not None:
             self.fields["status"].choices = [(s, label) for s, label in STATUS_CHOICES if s in allowed]
+
+
+class RatingForm(forms.Form):
+    """An analyst's reliability and credibility of one incident source ("proposal": the extractor's)."""
+
+    reliability = forms.ChoiceField(choices=RATING_CHOICES, required=False)
+    credibility = forms.ChoiceField(choices=RATING_CHOICES, required=False)
+    note = forms.CharField(widget=forms.TextInput(), max_length=10000, required=False)
+
+
+class PublicSummaryForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, required=False,
+                           label="Public-safe summary (empty: back to the proposal)")
+    note = forms.CharField(widget=forms.TextInput(), max_length=10000, required=False)
 
 
 class NoteForm(forms.Form):
@@ -38,7 +56,7 @@ class SplitForm(forms.Form):
 
 
 class AllegationForm(forms.Form):
-    violation = forms.ChoiceField(choices=[(v, v) for v in VIOLATIONS])
+    violation = forms.ChoiceField(choices=[(v, v) for v in CATEGORIES])
     perpetrator_name = forms.CharField(max_length=300, required=False)
     perpetrator_party = forms.CharField(max_length=200, required=False)
     perpetrator_type = forms.CharField(max_length=32, required=False)

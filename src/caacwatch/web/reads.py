@@ -1,8 +1,14 @@
 """What the pages and the API show: filtered incident lists, the dashboard, an incident's
 evidence, a document, a source. Plain dicts, so a page and its JSON twin share one query.
 
-Filters extend :class:`caacwatch.store.queries.IncidentFilter` here (search text, flags) by
-filtering on top of its queryset; incident dicts are those of :mod:`caacwatch.store.queries`.
+Filters extend :class:`caacwatch.store.queries.IncidentFilter` here (search text, flags, class)
+by filtering on top of its queryset; incident dicts are those of :mod:`caacwatch.store.queries`.
+
+Confidentiality (``docs/mrm.md``): every function that returns incidents takes the caller's role
+and passes each incident through :func:`caacwatch.export.public.incident_for_role`, the one place
+the rule lives: analysts and admins see everything, viewers never see restricted fields (victim
+details, exact locations, source identities). Documents, claims, allegations and sources are for
+analysts and admins only (the views refuse viewers before calling here).
 """
 
 from __future__ import annotations
@@ -21,7 +27,33 @@ from caacwatch.store.queries import IncidentFilter, incident_json, incident_quer
 from caacwatch.web.audit import entry_json
 
 FLAGS = ("single_source", "party_to_conflict_only", "contested", "neutral_source")
-FILTER_PARAMS = ("violation", "country", "perpetrator", "status", "since", "until", "flag", "q")
+FILTER_PARAMS = ("violation", "violation_class", "country", "perpetrator", "status", "since", "until", "flag", "q")
+VIOLATION_CLASSES = ("grave_violation", "related_category")
+FULL_ROLES = ("analyst", "admin")
+# What each status and precision code means (shown beside the codes).
+LOCATION_PRECISION = {1: "the town or village itself", 2: "near a town, or a small area (district, camp)",
+                      3: "a region (province) or larger"}
+DATE_PRECISION = {1: "the exact day", 2: "within a week", 3: "within a month"}
+FIGURES = ("children", "killed", "injured", "boys", "girls", "sex_unknown")
+
+
+def sees_everything(role: str | None) -> bool:
+    """Analysts and admins see restricted fields; viewers (and publications) never do."""
+    return role in FULL_ROLES
+
+
+def for_role(incident: Mapping[str, Any], role: str | None) -> dict[str, Any]:
+    """One incident as ``role`` may see it (the store's rule, :mod:`caacwatch.export.public`)."""
+    from caacwatch.export.public import incident_for_role
+
+    return incident_for_role(incident, role if sees_everything(role) else "viewer")
+
+
+def export_visibility(role: str | None, public: bool = False) -> str:
+    """What an export made by ``role`` holds: ``public`` (publication mode) when asked, else the role's view."""
+    from caacwatch.export.public import visibility_for_role
+
+    return "public" if public else visibility_for_role(role if sees_everything(role) else "viewer")
 # The store turns a day into local-time bounds (datetime.astimezone), which overflows on the first
 # and last days Python can represent (?since=0001-01-01 was a 500); a bound that far out means "no
 # bound", so it is moved to a day the conversion survives.
@@ -34,6 +66,7 @@ class WebFilter(IncidentFilter):
 
     q: str | None = None
     flags: tuple[str, ...] = field(default_factory=tuple)
+    violation_class: str | None = None
 
 
 def filter_from_params(params: Mapping[str, Any]) -> WebFilter:
@@ -48,10 +81,13 @@ def filter_from_params(params: Mapping[str, Any]) -> WebFilter:
     for flag in flags:
         if flag not in FLAGS:
             raise CaacError(E.E307, what="flag", value=flag, choices=", ".join(FLAGS))
+    violation_class = get("violation_class")
+    if violation_class and violation_class not in VIOLATION_CLASSES:
+        raise CaacError(E.E307, what="violation_class", value=violation_class, choices=", ".join(VIOLATION_CLASSES))
     flt = WebFilter(
         violation=get("violation"), country=get("country"), perpetrator=get("perpetrator"), status=get("status"),
         since=_within(parse_date_option(get("since"), "since")), until=_within(parse_date_option(get("until"), "until")),
-        q=get("q"), flags=flags,
+        q=get("q"), flags=flags, violation_class=violation_class,
     )
     flt.validate()
     return flt
@@ -61,29 +97,38 @@ def _within(day: date | None) -> date | None:
     return None if day is None else min(max(day, EARLIEST_DAY), LATEST_DAY)
 
 
-def filtered_queryset(flt: WebFilter):
+def filtered_queryset(flt: WebFilter, role: str | None = None):
+    """Incidents matching ``flt``. The search text looks in the summary and the reports' text for
+    analysts and admins, in the public-safe summary only for viewers (a search must not tell a
+    viewer which incident's article names a village or a person)."""
     base = IncidentFilter(**{k: getattr(flt, k) for k in ("country", "violation", "since", "until", "status", "perpetrator")})
     query = incident_queryset(base)
+    if flt.violation_class:
+        query = query.filter(violation_class=flt.violation_class)
     for flag in flt.flags:
         query = query.filter(**{flag: True})
-    if flt.q:
+    if flt.q and sees_everything(role):
         in_text = models.IncidentDocument.objects.filter(document__text__icontains=flt.q).values("incident_id")
         query = query.filter(Q(summary__icontains=flt.q) | Q(id__in=in_text))
+    elif flt.q:
+        query = query.filter(Q(public_summary__icontains=flt.q)
+                             | Q(public_summary="", public_summary_proposed__icontains=flt.q))
     return query
 
 
-def incident_dicts(ids: list[int]) -> list[dict[str, Any]]:
-    """The store's incident JSON for ``ids``, in that order (three queries)."""
+def incident_dicts(ids: list[int], role: str | None = None) -> list[dict[str, Any]]:
+    """The store's incident JSON for ``ids``, in that order (three queries), as ``role`` may see it."""
     rows = {i.id: i for i in models.Incident.objects.filter(id__in=ids).defer("profile")}
     countries = store_queries.countries_of(ids)
     documents = store_queries.report_ids_of(ids)
-    return [incident_json(rows[i], countries.get(i, []), documents.get(i, [])) for i in ids if i in rows]
+    return [for_role(incident_json(rows[i], countries.get(i, []), documents.get(i, [])), role) for i in ids if i in rows]
 
 
-def iter_filtered(flt: WebFilter) -> Iterator[dict[str, Any]]:
+def iter_filtered(flt: WebFilter, role: str | None = None) -> Iterator[dict[str, Any]]:
     """Every incident matching ``flt``, newest first (exports), in the store's way: the incidents,
-    then their countries and reports selected by a subquery of the same filter."""
-    query = filtered_queryset(flt)
+    then their countries and reports selected by a subquery of the same filter. The dicts are whole:
+    the export writers leave out what the export's visibility does not allow."""
+    query = filtered_queryset(flt, role)
     selected = query.values("id")
     countries = store_queries.countries_of(selected)
     documents = store_queries.report_ids_of(selected)
@@ -95,17 +140,22 @@ def filter_query_string(flt: WebFilter) -> str:
     """The filter as URL parameters (export links keep the list's filters)."""
     from urllib.parse import urlencode
 
-    pairs = [(k, getattr(flt, k)) for k in ("violation", "country", "perpetrator", "status", "since", "until", "q")]
+    pairs = [(k, getattr(flt, k)) for k in ("violation", "violation_class", "country", "perpetrator", "status", "since", "until", "q")]
     pairs = [(k, v.isoformat() if hasattr(v, "isoformat") else v) for k, v in pairs if v]
     pairs += [("flag", f) for f in flt.flags]
     return urlencode(pairs)
 
 
 # --- dashboard -------------------------------------------------------------------------------
-def dashboard() -> dict[str, Any]:
-    """Counts by violation, status, country and month, and the located incidents for the map."""
+def dashboard(role: str | None = None) -> dict[str, Any]:
+    """Counts by violation (grave violations and related categories apart), status, country and
+    month, and the located incidents for the map (at their region for viewers)."""
     incidents = models.Incident.objects.exclude(id__in=_merged_ids())
-    by_violation = dict(incidents.values_list("violation").annotate(n=Count("id")).order_by("violation"))
+    by_class: dict[str, dict[str, int]] = {c: {} for c in VIOLATION_CLASSES}
+    for violation_class, violation, n in (
+        incidents.values_list("violation_class", "violation").annotate(n=Count("id")).order_by("violation_class", "violation")
+    ):
+        by_class.setdefault(violation_class or "grave_violation", {})[violation] = n
     by_status = dict(incidents.values_list("status").annotate(n=Count("id")).order_by("status"))
     by_country = list(
         models.IncidentCountry.objects.filter(incident__in=incidents).values("country").annotate(n=Count("incident_id")).order_by("-n", "country")
@@ -117,11 +167,14 @@ def dashboard() -> dict[str, Any]:
     ]
     return {
         "total": incidents.count(),
-        "by_violation": by_violation,
+        "by_class": {c: sum(v.values()) for c, v in by_class.items()},
+        "by_violation": by_class.get("grave_violation", {}),
+        "by_related_category": by_class.get("related_category", {}),
         "by_status": by_status,
         "by_country": [{"country": r["country"], "n": r["n"]} for r in by_country],
         "by_month": by_month,
-        "points": map_points(incidents),
+        "points": map_points(incidents, role),
+        "points_at": "place" if sees_everything(role) else "region",
     }
 
 
@@ -131,48 +184,75 @@ def _merged_ids():
     return IncidentMerge.objects.values("merged")
 
 
-def map_points(incidents, limit: int = 5000) -> list[dict[str, Any]]:
+def map_points(incidents, role: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """One point per located incident: its first place with coordinates for analysts and admins;
+    for viewers the point of its region (or country), never the town (``Incident.regions``)."""
     from caacwatch.export.flat import coordinates
 
+    field_name = "locations" if sees_everything(role) else "regions"
     points = []
-    rows = incidents.order_by("-first_reported", "-id").values_list("id", "violation", "status", "locations")[:limit]
-    for incident_id, violation, status, locations in rows:
-        for location in locations or []:
-            where = coordinates(location)
+    rows = incidents.order_by("-first_reported", "-id").values_list("id", "violation", "status", field_name)[:limit]
+    for incident_id, violation, status, places in rows:
+        for place in places or []:
+            where = coordinates(place)
             if where:
+                name = place.get("name") if sees_everything(role) else (place.get("admin1") or place.get("name") or place.get("country"))
                 points.append({"incident": incident_id, "violation": violation, "status": status,
-                               "name": location.get("name"), "lat": where[0], "lon": where[1]})
+                               "name": name, "lat": where[0], "lon": where[1]})
                 break
     return points
 
 
 # --- one incident ----------------------------------------------------------------------------
-def incident_view(incident_id: int) -> dict[str, Any] | None:
-    """Everything the incident page shows; ``None`` if there is no such incident."""
+def incident_view(incident_id: int, role: str | None = None) -> dict[str, Any] | None:
+    """Everything the incident page shows to ``role``; ``None`` if there is no such incident.
+    Viewers get the incident's public-safe view and redacted history: no reports, claims,
+    allegations or linking decisions (they hold the article text and source identities)."""
     from caacwatch.web.models import IncidentMerge
     from caacwatch.web.review import allowed_transitions, merged_into
 
     incident = models.Incident.objects.filter(id=incident_id).only("id", "status").first()
     if incident is None:
         return None
-    result = incident_dicts([incident.id])[0]
+    result = incident_dicts([incident.id], role)[0]
     result["merged_into"] = merged_into(incident.id)
     result["merged_from"] = sorted(IncidentMerge.objects.filter(into=incident.id).values_list("merged", flat=True))
     result["allowed_transitions"] = list(allowed_transitions(incident.status))
+    result["history"] = history(incident.id, role)
+    if not sees_everything(role):
+        return result
     result["reports"] = _reports(incident)
     result["decisions"] = [
         {"action": d.action, "document": d.document_id, "allegation": d.allegation_id, "score": d.score,
          "reason": d.reason, "at": d.decided_at.isoformat()}
         for d in incident.decisions.order_by("id")
     ]
-    result["history"] = history(incident.id)
     return result
 
 
-def history(incident_id: int) -> list[dict[str, Any]]:
+# What a viewer sees of an audit entry's before/after, by action: nothing identifying (notes are
+# analysts' free text and may name a source or a place, so they are never shown to viewers).
+VIEWER_HISTORY_KEYS = {
+    "review": ("status", "verification_level", "verified_by", "verified_at"),
+    "public_summary": ("public_summary", "public_summary_by", "public_summary_at"),
+    "rate_source": ("reliability", "credibility"),
+}
+
+
+def history(incident_id: int, role: str | None = None) -> list[dict[str, Any]]:
     from caacwatch.web.models import AuditEntry
 
-    return [entry_json(e) for e in AuditEntry.objects.filter(incident_id_ref=incident_id).order_by("seq")]
+    entries = [entry_json(e) for e in AuditEntry.objects.filter(incident_id_ref=incident_id).order_by("seq")]
+    return entries if sees_everything(role) else [_viewer_entry(e) for e in entries]
+
+
+def _viewer_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = VIEWER_HISTORY_KEYS.get(entry["action"], ())
+
+    def keep(value: Any) -> Any:
+        return {k: v for k, v in value.items() if k in keys} if isinstance(value, dict) and keys else None
+
+    return {**entry, "before": keep(entry["before"]), "after": keep(entry["after"]), "note": ""}
 
 
 # Never read for a summary: the analysis JSON (tens of KB per document), the text, the signature.
@@ -311,7 +391,7 @@ def sources_index(limit: int = 500) -> list[dict[str, Any]]:
     return [{"name": r["source_name"], "type": r["source_type"], "claims": r["claims"]} for r in rows]
 
 
-def source_view(name: str, limit: int = 1000) -> dict[str, Any] | None:
+def source_view(name: str, limit: int = 1000, role: str | None = None) -> dict[str, Any] | None:
     """Everything a source has alleged: its claims, and the incidents those claims support."""
     claims = list(models.Claim.objects.filter(source_name__iexact=name).select_related("document").order_by("document_id", "start")[:limit])
     if not claims:
@@ -326,17 +406,18 @@ def source_view(name: str, limit: int = 1000) -> dict[str, Any] | None:
         "name": claims[0].source_name,
         "types": sorted({c.source_type for c in claims if c.source_type}),
         "claims": [{**claim_json(c), "document": c.document_id, "title": c.document.title, "outlet": c.document.outlet} for c in claims],
-        "incidents": incident_dicts(ordered),
+        "incidents": incident_dicts(ordered, role),
     }
 
 
-def review_queue(limit: int = 200) -> dict[str, list[dict[str, Any]]]:
-    """Incidents waiting for review: new ones (reported) oldest first, and those under review."""
+def review_queue(role: str | None = None, limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """Incidents waiting for verification, oldest first: new ones (reported_not_verified) and those
+    pending verification."""
     def ids(status: str) -> list[int]:
         query = models.Incident.objects.filter(status=status).exclude(id__in=_merged_ids())
         return list(query.order_by("first_reported", "id").values_list("id", flat=True)[:limit])
 
-    return {"reported": incident_dicts(ids("reported")), "under_review": incident_dicts(ids("under_review"))}
+    return {status: incident_dicts(ids(status), role) for status in ("reported_not_verified", "pending_verification")}
 
 
 __all__ = ["FLAGS", "WebFilter", "dashboard", "filter_from_params", "filtered_queryset", "highlight"]

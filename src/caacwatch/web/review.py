@@ -1,42 +1,55 @@
-"""The review workflow: status changes, notes, merges, splits and allegation edits.
+"""The review workflow: verification decisions in the MRM's terms, source ratings, the public-safe
+summary, notes, merges, splits and allegation edits.
 
 Each operation runs in one transaction on the active store and appends its audit entry (or
 entries) in that same transaction, so a change without its record, or a record without its
 change, cannot be committed. Operations raise :class:`ReviewError` with an HTTP-like status.
 
-Allowed status changes (a note is required for each)::
+Verification (``docs/mrm.md``); a note is required for each change::
 
-    reported      -> under_review | verified | not_verified | dismissed
-    under_review  -> verified | not_verified | dismissed | reported
-    verified      -> under_review          (re-open)
-    not_verified  -> under_review
-    dismissed     -> under_review
+    reported_not_verified -> pending_verification | verified | not_a_violation | did_not_occur
+    pending_verification  -> verified | reported_not_verified | not_a_violation | did_not_occur
+    verified              -> pending_verification (re-open) | verified (at another level)
+    not_a_violation       -> pending_verification (re-open)
+    did_not_occur         -> pending_verification (re-open)
+
+``verified`` needs a level (focal_point, task_force_co_chairs, task_force); who verified and when
+are recorded on the incident (the store clears them when it leaves ``verified``) and in the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import router, transaction
 
 from caacwatch.web.audit import Actor, append
 
+REPORTED = "reported_not_verified"
+PENDING = "pending_verification"
+VERIFIED = "verified"
+STATUSES = (REPORTED, PENDING, VERIFIED, "not_a_violation", "did_not_occur")
+DECIDED = (VERIFIED, "not_a_violation", "did_not_occur")
+LEVELS = ("focal_point", "task_force_co_chairs", "task_force")
+RATINGS = ("high", "medium", "low")
+
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    # A reviewer may decide in one step (the audit entry still records reported -> verified).
-    "reported": ("under_review", "verified", "not_verified", "dismissed"),
-    "under_review": ("verified", "not_verified", "dismissed", "reported"),
-    "verified": ("under_review",),
-    "not_verified": ("under_review",),
-    "dismissed": ("under_review",),
+    # A reviewer may decide in one step (the audit entry still records reported_not_verified -> verified).
+    REPORTED: (PENDING, VERIFIED, "not_a_violation", "did_not_occur"),
+    PENDING: (VERIFIED, REPORTED, "not_a_violation", "did_not_occur"),
+    VERIFIED: (PENDING, VERIFIED),  # verified again: at another level (task force after the focal point)
+    "not_a_violation": (PENDING,),
+    "did_not_occur": (PENDING,),
 }
 
 EDITABLE_ALLEGATION_FIELDS = (
     "violation", "perpetrator_name", "perpetrator_party", "perpetrator_type", "victims_count",
     "victims_min_age", "victims_max_age", "victims_sex", "countries", "event_date", "event_date_precision", "role",
 )
+MAX_PUBLIC_SUMMARY = 4000
 
 
 class ReviewError(Exception):
@@ -73,23 +86,76 @@ def allowed_transitions(status: str) -> tuple[str, ...]:
     return TRANSITIONS.get(status, ())
 
 
-def change_status(incident_id: int, status: str, note: str | None, actor: Actor) -> Any:
-    """Move an incident to ``status`` (see the table above); returns the audit entry."""
-    from caacwatch.store.models import Incident
+def change_status(incident_id: int, status: str, note: str | None, actor: Actor, level: str | None = None) -> Any:
+    """Move an incident to ``status`` (see the table above) with a note; ``verified`` needs ``level``.
+    Returns the audit entry."""
+    from caacwatch.store.decisions import set_status
 
-    if status not in Incident.Status.values:
-        raise ReviewError(f"unknown status {status!r}: one of {', '.join(Incident.Status.values)}")
+    if status not in STATUSES:
+        raise ReviewError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+    level = level or None
+    if status == VERIFIED and level not in LEVELS:
+        raise ReviewError(f"verified needs a level: one of {', '.join(LEVELS)}")
+    if status != VERIFIED and level is not None:
+        raise ReviewError("a level is given only with verified")
     note = _require_note(note)
     with _atomic():
         incident = _locked_incident(incident_id)
-        before = incident.status
-        if status not in allowed_transitions(before):
-            allowed = ", ".join(allowed_transitions(before)) or "none"
-            raise ReviewError(f"cannot go from {before} to {status} (allowed: {allowed})", 409)
-        incident.status = status
-        incident.save(update_fields=["status"])
-        return append("review", actor, incident_id=incident.id, before={"status": before},
-                      after={"status": status}, note=note)
+        current = incident.status
+        if status not in allowed_transitions(current):
+            allowed = ", ".join(allowed_transitions(current)) or "none"
+            raise ReviewError(f"cannot go from {current} to {status} (allowed: {allowed})", 409)
+        if status == VERIFIED and current == VERIFIED and incident.verification_level == level:
+            raise ReviewError(f"already verified at the {level} level", 409)
+        before, after = set_status(incident, status, user=actor.username, level=level)
+        return append("review", actor, incident_id=incident.id, before=_plain_dict(before),
+                      after=_plain_dict(after), note=note)
+
+
+def rate_source(incident_id: int, source_id: int, changes: dict[str, str | None], note: str | None, actor: Actor) -> Any:
+    """Set an incident source's reliability and/or credibility (``None``: back to the extractor's
+    proposal); the incident is recounted (its kept figures depend on credibility). Audited."""
+    from caacwatch.store import decisions
+    from caacwatch.store.models import IncidentSource
+
+    unknown = set(changes) - {"reliability", "credibility"}
+    if unknown or not changes:
+        raise ReviewError("give reliability and/or credibility (high, medium, low, or null for the proposal)")
+    for key, value in changes.items():
+        if value is not None and value not in RATINGS:
+            raise ReviewError(f"{key} must be one of {', '.join(RATINGS)} (or null for the proposal)")
+    with _atomic():
+        _locked_incident(incident_id)
+        row = IncidentSource.objects.select_for_update().filter(id=source_id, incident_id=incident_id).first()
+        if row is None:
+            raise ReviewError(f"incident {incident_id} has no source {source_id}", 404)
+        wanted = {"reliability": row.reliability, "credibility": row.credibility, **changes}
+        before, after = decisions.rate_source(row, reliability=wanted["reliability"], credibility=wanted["credibility"],
+                                              user=actor.username)
+        return append("rate_source", actor, incident_id=incident_id, before=_plain_dict(before),
+                      after=_plain_dict(after), note=(note or "").strip(), object_type="incident_source", object_id=row.id)
+
+
+def set_public_summary(incident_id: int, text: str | None, note: str | None, actor: Actor) -> Any:
+    """The analyst's public-safe summary (``""``: back to caacwatch's proposal). Audited."""
+    from caacwatch.store import decisions
+
+    text = (text or "").strip()
+    if len(text) > MAX_PUBLIC_SUMMARY:
+        raise ReviewError(f"the public summary is limited to {MAX_PUBLIC_SUMMARY} characters")
+    with _atomic():
+        incident = _locked_incident(incident_id)
+        if text == (incident.public_summary or ""):
+            raise ReviewError("the public summary is unchanged", 409)
+        before, after = decisions.set_public_summary(incident, text, user=actor.username)
+        return append("public_summary", actor, incident_id=incident.id, before=_plain_dict(before),
+                      after=_plain_dict(after), note=(note or "").strip())
+
+
+def _plain_dict(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def add_note(incident_id: int, note: str | None, actor: Actor) -> Any:
@@ -117,8 +183,8 @@ def merged_into(incident_id: int) -> int | None:
 
 
 def merge(target_id: int, other_id: int, note: str | None, actor: Actor) -> Any:
-    """Move every allegation and report of ``other`` into ``target``; ``other`` is dismissed
-    and points at ``target``. Both incidents' histories get an entry."""
+    """Move every allegation and report of ``other`` into ``target``; ``other`` becomes
+    ``not_a_violation`` (an empty shell) and points at ``target``. Both incidents' histories get an entry."""
     from caacwatch.store import models
     from caacwatch.store.linking import refresh_incident
     from caacwatch.web.models import IncidentMerge
@@ -141,8 +207,10 @@ def merge(target_id: int, other_id: int, note: str | None, actor: Actor) -> Any:
         models.LinkDecision.objects.create(
             incident=target, action="merged", reason={"rule": "manual_merge", "merged": other.id, "by": actor.username, "note": note}
         )
-        other.status = models.Incident.Status.DISMISSED
-        other.save(update_fields=["status"])
+        # An empty shell now: not a violation of its own (its reports are the target's); the log says why.
+        other.status = models.Incident.Status.NOT_A_VIOLATION
+        other.verified_by = other.verified_at = other.verification_level = None
+        other.save(update_fields=["status", "verified_by", "verified_at", "verification_level"])
         IncidentMerge.objects.create(merged=other.id, into=target.id)
         refresh_incident(target)
         refresh_incident(other)
@@ -252,7 +320,10 @@ def edit_allegation(allegation_id: int, changes: dict[str, Any], note: str | Non
         before = {k: _plain(getattr(allegation, k)) for k in changes}
         for key, value in changes.items():
             setattr(allegation, key, value)
-        allegation.save(update_fields=list(changes))
+        fields = list(changes)
+        if _sync_victims(allegation, changes):
+            fields.append("victims")
+        allegation.save(update_fields=fields)
         if allegation.incident_id:
             refresh_incident(models.Incident.objects.get(id=allegation.incident_id))
         after = {k: _plain(getattr(allegation, k)) for k in changes}
@@ -260,5 +331,24 @@ def edit_allegation(allegation_id: int, changes: dict[str, Any], note: str | Non
                       note=note, object_type="allegation", object_id=allegation.id)
 
 
+# The victims columns an analyst edits, and the key of the allegation's victims record (what the
+# incident's conservative counts are computed from) that each one corrects.
+VICTIMS_KEYS = {"victims_count": "count", "victims_min_age": "min_age", "victims_max_age": "max_age", "victims_sex": "sex"}
+
+
+def _sync_victims(allegation: Any, changes: dict[str, Any]) -> bool:
+    """Carry an edit of the victims columns into ``allegation.victims``; an analyst's count is
+    exact (no longer a range or an estimate). True when the record changed."""
+    edited = {VICTIMS_KEYS[k]: v for k, v in changes.items() if k in VICTIMS_KEYS}
+    if not edited:
+        return False
+    victims = dict(allegation.victims or {})
+    victims.update(edited)
+    if "count" in edited:
+        victims["count_max"], victims["estimated"] = None, False
+    allegation.victims = victims
+    return True
+
+
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+    return value.isoformat() if isinstance(value, date | datetime) else value

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caacwatch.errors import CaacError
-from caacwatch.records import VIOLATIONS
+from caacwatch.records import CATEGORIES
 from caacwatch.web import forms, reads, review, throttle
 from caacwatch.web.audit import Actor
 from caacwatch.web.roles import has_role, role_of
@@ -95,13 +95,14 @@ def logout_view(request):
 # --- reading ---------------------------------------------------------------------------------
 @requires("viewer")
 def dashboard(request):
-    data = reads.dashboard()
+    data = reads.dashboard(role_of(request.user))
     return render(request, "caacwatch_web/dashboard.html", {"data": data, "chart": _charts(data), "map": _map_options(data)})
 
 
 def _map_options(data: dict[str, Any]) -> dict[str, str]:
     """What map.js reads from the map's data attributes: the located incidents as compact JSON
-    rows [incident, lat, lon, violation, status, place] (an attribute, escaped like any other:
+    rows [incident, lat, lon, violation, status, place] (for viewers the place is the region and
+    the point the region's: ``reads.map_points``) (an attribute, escaped like any other:
     the CSP allows no inline script, not even a JSON block), and the optional online tile layer."""
     import json
 
@@ -117,7 +118,9 @@ def _map_options(data: dict[str, Any]) -> dict[str, str]:
 def _charts(data: dict[str, Any]) -> dict[str, Any]:
     """Bar geometry computed here, so the charts need no script and no inline style (the map is
     drawn by map.js from ``data.points``)."""
-    top = max([1, *data["by_violation"].values(), *(r["n"] for r in data["by_country"]), *(r["n"] for r in data["by_month"])])
+    related = data.get("by_related_category") or {}
+    top = max([1, *data["by_violation"].values(), *related.values(),
+               *(r["n"] for r in data["by_country"]), *(r["n"] for r in data["by_month"])])
     bars = lambda rows: [{**r, "width": round(300 * r["n"] / top, 1)} for r in rows]  # noqa: E731
     months = data["by_month"]
     peak = max([1, *(m["n"] for m in months)])
@@ -126,6 +129,7 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
                  "y": round(110 - 100 * m["n"] / peak, 1)} for i, m in enumerate(months)]
     return {
         "violations": bars([{"key": k, "n": v} for k, v in data["by_violation"].items()]),
+        "related": bars([{"key": k, "n": v} for k, v in related.items()]),
         "countries": bars([{"key": r["country"], "n": r["n"]} for r in data["by_country"][:30]]),
         "timeline": timeline,
     }
@@ -147,12 +151,13 @@ def incident_list(request):
         error = None
     except CaacError as exc:
         flt, error = reads.WebFilter(), str(exc)
-    paginator = Paginator(reads.filtered_queryset(flt).values_list("id", flat=True), 50)
+    role = role_of(request.user)
+    paginator = Paginator(reads.filtered_queryset(flt, role).values_list("id", flat=True), 50)
     page = paginator.get_page(request.GET.get("page"))
     context = {
-        "incidents": reads.incident_dicts(list(page.object_list)), "page": page, "filter": flt, "error": error,
-        "query": reads.filter_query_string(flt), "violations": VIOLATIONS, "flags": reads.FLAGS,
-        "statuses": [s for s, _ in forms.STATUS_CHOICES],
+        "incidents": reads.incident_dicts(list(page.object_list), role), "page": page, "filter": flt, "error": error,
+        "query": reads.filter_query_string(flt), "violations": CATEGORIES, "flags": reads.FLAGS,
+        "statuses": [s for s, _ in forms.STATUS_CHOICES], "classes": reads.VIOLATION_CLASSES,
     }
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not htmx.history_restore_request  # a restore needs the whole page
@@ -164,22 +169,52 @@ def incident_list(request):
 
 @requires("viewer")
 def incident_page(request, id: int):
-    data = reads.incident_view(id)
+    role = role_of(request.user)
+    data = reads.incident_view(id, role)
     if data is None:
         raise Http404("no such incident")
-    texts = _document_texts([report["document"] for report in data["reports"]])
-    for report in data["reports"]:
-        report["pieces"] = reads.highlight(texts.get(report["document"], ""), report["spans"])
-    allegations = [a for r in data["reports"] for a in r["allegations"]]
-    context = {
+    full = reads.sees_everything(role)
+    context: dict[str, Any] = {
         "incident": data,
-        "review_form": forms.ReviewForm(allowed=data["allowed_transitions"]),
-        "note_form": forms.NoteForm(),
-        "merge_form": forms.MergeForm(),
-        "split_form": forms.SplitForm(choices=[(a["id"], f"#{a['id']} {a['trigger']} (document {a['document']})") for a in allegations]),
+        "counts": _counts_table(data, full),
+        "location_precision_meaning": reads.LOCATION_PRECISION.get(data.get("location_precision")),
+        "date_precision_meaning": reads.DATE_PRECISION.get(data.get("date_precision")),
         "notes": [h for h in data["history"] if h["note"]],
     }
+    if full:
+        texts = _document_texts([report["document"] for report in data["reports"]])
+        for report in data["reports"]:
+            report["pieces"] = reads.highlight(texts.get(report["document"], ""), report["spans"])
+        allegations = [a for r in data["reports"] for a in r["allegations"]]
+        context.update({
+            "review_form": forms.ReviewForm(allowed=data["allowed_transitions"]),
+            "note_form": forms.NoteForm(),
+            "merge_form": forms.MergeForm(),
+            "split_form": forms.SplitForm(choices=[(a["id"], f"#{a['id']} {a['trigger']} (document {a['document']})") for a in allegations]),
+            "summary_form": forms.PublicSummaryForm(initial={"text": data.get("public_summary") or data.get("public_summary_proposed") or ""}),
+            "rating_choices": forms.RATING_CHOICES,
+        })
     return render(request, "caacwatch_web/incident.html", context)
+
+
+def _counts_table(incident: dict[str, Any], full: bool) -> list[dict[str, Any]]:
+    """One row per figure some report gives: kept value, range, estimated, and (analysts and
+    admins only) which source and document gave each figure."""
+    counts = incident.get("counts") or {}
+    rows = []
+    for figure in reads.FIGURES:
+        item = counts.get(figure)
+        if not isinstance(item, dict):
+            continue
+        low, high = item.get("min"), item.get("max")
+        rows.append({
+            "figure": figure.replace("_", " "),
+            "value": item.get("value"),
+            "range": f"{low}–{high}" if low is not None and high is not None and low != high else "",
+            "estimated": bool(item.get("estimated")),
+            "by_source": (item.get("by_source") or []) if full else [],
+        })
+    return rows
 
 
 def _document_texts(ids: list[int]) -> dict[int, str]:
@@ -189,7 +224,7 @@ def _document_texts(ids: list[int]) -> dict[int, str]:
     return dict(Document.objects.filter(id__in=ids).values_list("id", "text"))
 
 
-@requires("viewer")
+@requires("analyst")
 def document_page(request, id: int):
     data = reads.document_view(id)
     if data is None:
@@ -198,14 +233,14 @@ def document_page(request, id: int):
     return render(request, "caacwatch_web/document.html", {"document": data})
 
 
-@requires("viewer")
+@requires("analyst")
 def source_list(request):
     return render(request, "caacwatch_web/sources.html", {"sources": reads.sources_index()})
 
 
-@requires("viewer")
+@requires("analyst")
 def source_page(request, name: str):
-    data = reads.source_view(name)
+    data = reads.source_view(name, role=role_of(request.user))
     if data is None:
         raise Http404("no claims by this source")
     return render(request, "caacwatch_web/source.html", {"source": data})
@@ -213,7 +248,7 @@ def source_page(request, name: str):
 
 @requires("viewer")
 def review_queue(request):
-    return render(request, "caacwatch_web/review.html", {"queue": reads.review_queue()})
+    return render(request, "caacwatch_web/review.html", {"queue": reads.review_queue(role_of(request.user))})
 
 
 @requires("analyst")
@@ -249,8 +284,33 @@ def incident_review(request, id: int):
     if not form.is_valid():
         return _invalid(request, id, form)
     data = form.cleaned_data
-    return _act(request, id, lambda: review.change_status(id, data["status"], data["note"], Actor.from_request(request))
-                and f"Status: {data['status'].replace('_', ' ')}.")
+    level = data.get("level") or None
+    done = f"Status: {data['status'].replace('_', ' ')}" + (f" ({level.replace('_', ' ')})." if level else ".")
+    return _act(request, id, lambda: review.change_status(id, data["status"], data["note"], Actor.from_request(request),
+                                                          level=level) and done)
+
+
+@require_POST
+@requires("analyst")
+def source_rating(request, id: int, source: int):
+    form = forms.RatingForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, id, form)
+    data = form.cleaned_data
+    changes = {"reliability": data.get("reliability") or None, "credibility": data.get("credibility") or None}
+    return _act(request, id, lambda: review.rate_source(id, source, changes, data.get("note"), Actor.from_request(request))
+                and "Source rating saved.")
+
+
+@require_POST
+@requires("analyst")
+def public_summary(request, id: int):
+    form = forms.PublicSummaryForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, id, form)
+    data = form.cleaned_data
+    return _act(request, id, lambda: review.set_public_summary(id, data.get("text"), data.get("note"), Actor.from_request(request))
+                and "Public summary saved.")
 
 
 @require_POST

@@ -22,3 +22,9 @@ def _plain(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def humanize(value: Any) -> str:
+    """A code as words: ``pending_verification`` -> ``pending verification`` (escaped by the template)."""
+    return "" if value in (None, "") else str(value).replace("_", " ")
