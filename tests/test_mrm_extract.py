@@ -140,6 +140,8 @@ def test_sex_unknown_takes_the_children_the_text_does_not_split() -> None:
     v = victims("An air strike killed 12 children, including five girls, and injured 30 others.")
     assert (v.count, v.girls, v.boys, v.sex_unknown) == (12, 5, None, 7)
     assert (v.killed, v.injured) == (12, None), "'30 others' are not said to be children"
+    v = victims("An air strike killed 12 children, including five girls, and injured 30 more.")
+    assert v.girls == 5, "'30 more' after a part are not more girls"
 
 
 def test_boys_and_girls_add_up() -> None:
@@ -157,11 +159,19 @@ def test_boys_and_girls_add_up() -> None:
         ("Two children died when the missile hit.", 2, None, 2),
         ("Airstrikes killed or injured 40 children last year.", None, None, 40),  # cannot be split
         ("The dead and wounded included 40 children.", None, None, 40),
+        ("A missile hit the school, killing two children and wounding five others.", 2, None, 2),  # adults?
+        ("A missile hit the school, killing two children and wounding five other pupils.", 2, 5, 7),
+        ("The strike killed three children and injured at least four more.", 3, 4, 7),
     ],
 )
 def test_killing_and_maiming_are_two_figures(text: str, killed, injured, count) -> None:
     v = victims(text)
     assert (v.killed, v.injured, v.count) == (killed, injured, count)
+
+
+def test_others_after_the_verb_carry_the_estimate() -> None:
+    v = victims("The strike killed three children and injured at least four more.")
+    assert v.estimated and v.count == 7
 
 
 def test_killed_and_injured_only_for_killing_and_maiming() -> None:

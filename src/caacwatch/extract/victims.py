@@ -58,6 +58,12 @@ FOLLOW_UP = re.compile(
     rf"(?i)^\s*,?\s*(?:and|while|with|as well as)\s+(?P<number>{NUMBER})\s+(?:more\s+)?"
     rf"(?:(?:were|was|have been|had been|are|being)\s+)?(?:(?P<kill>{KILL})|(?P<injure>{INJURE}))(?!\w)"
 )
+# "... killing two children and wounding four more (other children)": the verb first, then the number.
+# Not "five others": they may be adults, and a child is counted only when the text says so.
+FOLLOW_UP_VERB_FIRST = re.compile(
+    rf"(?i)^\s*,?\s*(?:and|while|as well as)\s+(?:(?P<kill>{KILL})|(?P<injure>{INJURE}))\s+(?:at least\s+)?"
+    rf"(?P<number>{NUMBER})\s+(?:more|other (?:children|students|pupils|boys|girls|minors))(?!\w)"
+)
 OUTCOME_WINDOW = 45
 
 
@@ -138,20 +144,25 @@ def _follow_ups(text: str, parts: list[_Part], end: int) -> list[_Part]:
         if part.outcome is None:
             continue
         tail_start = part.quantity.end
-        word = OUTCOME.search(text, tail_start, min(end, tail_start + OUTCOME_WINDOW))
-        if word is None:
-            continue
-        match = FOLLOW_UP.match(text[word.end():end])
+        # after a part ("including five girls"), "and injured 30 more" are not more girls
+        match = None if part.quantity.subset else FOLLOW_UP_VERB_FIRST.match(text[tail_start:end])
+        offset = tail_start
+        if match is None:
+            word = OUTCOME.search(text, tail_start, min(end, tail_start + OUTCOME_WINDOW))
+            if word is None:
+                continue
+            match = FOLLOW_UP.match(text[word.end():end])
+            offset = word.end()
         if match is None:
             continue
         outcome = "killed" if match.group("kill") else "injured"
         value = parse_number(match.group("number"))
         if value is None or outcome == part.outcome:
             continue
-        offset = word.end()
         quantity = Quantity(
             start=offset + match.start("number"), end=offset + match.end(), text=match.group().strip(" ,"),
-            count=value, count_max=None, estimated=part.quantity.estimated, noun=part.quantity.noun,
+            count=value, count_max=None, noun=part.quantity.noun,
+            estimated=part.quantity.estimated or "at least" in match.group().lower(),
             rule=f"quantities.follow_up/{RULE_VERSION}",
         )
         extra.append(_Part(quantity, outcome))
