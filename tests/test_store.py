@@ -187,3 +187,23 @@ def test_one_writer_at_a_time(tmp_path, analyzer):
     with writer_lock(store), pytest.raises(CaacError) as error:
         _ingest(store, analyzer, REPORTS)
     assert error.value.code == "E304"
+
+
+def test_an_id_longer_than_the_column_is_stored_shortened_and_found_again(store, analyzer, tmp_path):
+    """PostgreSQL enforces varchar(1000): a 3,000-character id (a URL full of tracking parameters, a
+    hostile JSON line) used to fail the whole batch there."""
+    from caacwatch.store import models
+
+    long_id = "https://example.org/story?" + "utm=x&" * 500
+    lines = [{"id": long_id, "text": "Armed men abducted 12 schoolchildren from a school in Kaduna state, "
+              "Nigeria, police said on Monday. The gunmen stormed the school at dawn."},
+             {"id": "", "text": ""}, {"id": long_id + "-empty", "text": "  "}]
+    batch = tmp_path / "long-ids.jsonl"
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert _ingest(store, analyzer, batch).to_json()["new"] == 1
+    assert _ingest(store, analyzer, batch).to_json()["new"] == 0  # found again: idempotent
+    with store.activate():
+        (stored,) = models.Report.objects.values_list("external_id", flat=True)
+        rejected = list(models.Rejection.objects.values_list("external_id", flat=True))
+    assert len(stored) == 1000 and stored.startswith(long_id[:900]) and "#sha256:" in stored
+    assert any(r and len(r) == 1000 for r in rejected)

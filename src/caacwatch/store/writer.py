@@ -36,10 +36,24 @@ def save_original(original: Original) -> models.Original:
     return row
 
 
+MAX_EXTERNAL_ID = 1000  # the column's length (PostgreSQL enforces it; SQLite does not)
+
+
+def stored_external_id(external_id: str) -> str:
+    """``external_id`` as stored: an id longer than the column (a URL with kilobytes of tracking
+    parameters, a hostile JSON line) keeps its start and gets the SHA-256 of the whole id, so it stays
+    unique and a re-run finds it again."""
+    if len(external_id) <= MAX_EXTERNAL_ID:
+        return external_id
+    digest = hashlib.sha256(external_id.encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
+    suffix = f"…#sha256:{digest}"
+    return external_id[: MAX_EXTERNAL_ID - len(suffix)] + suffix
+
+
 def add_report(document: models.Document, item: InputItem, original: models.Original | None) -> bool:
     """Record that ``document`` arrived under ``item.external_id``; False if already recorded."""
     _, created = models.Report.objects.get_or_create(
-        external_id=item.external_id,
+        external_id=stored_external_id(item.external_id),
         document=document,
         defaults={"original": original, "origin": item.original.origin},
     )
@@ -193,7 +207,7 @@ def save_rejection(rejected: Rejected) -> bool:
     original = save_original(rejected.original) if rejected.original else None
     models.Rejection.objects.create(
         key=key,
-        external_id=rejected.external_id,
+        external_id=stored_external_id(rejected.external_id) if rejected.external_id else rejected.external_id,
         origin=origin,
         code=rejected.code[:8],
         reason=rejected.reason,
