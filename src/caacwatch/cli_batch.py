@@ -6,11 +6,10 @@ Thin: each command parses options and calls :func:`caacwatch.distributed.batch.r
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -57,7 +56,7 @@ def batch(
             )
     except CaacError as exc:
         raise _fail(exc) from exc
-    _print_batch_summary(summary.to_json(), as_json)
+    _print_summary(summary.to_json(), as_json, nested_label="")
 
 
 def load(
@@ -81,15 +80,3 @@ def load(
     except CaacError as exc:
         raise _fail(exc) from exc
     _print_summary(summary.to_json(), as_json)
-
-
-def _print_batch_summary(summary: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
-        return
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            for code, n in value.items():
-                sys.stdout.write(f"{'  ' + code:>24}  {n}\n")
-        else:
-            sys.stdout.write(f"{key.replace('_', ' '):>24}  {value}\n")

@@ -250,14 +250,15 @@ def evidence_verify(
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+def _print_summary(summary: dict[str, Any], as_json: bool, nested_label: str = "rejected ") -> None:
+    """A run's summary as JSON or aligned lines; a nested count (by error code) is labelled ``nested_label``."""
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     for key, value in summary.items():
         if isinstance(value, dict):
             for code, n in value.items():
-                sys.stdout.write(f"{'  rejected ' + code:>24}  {n}\n")
+                sys.stdout.write(f"{'  ' + nested_label + code:>24}  {n}\n")
         else:
             sys.stdout.write(f"{key.replace('_', ' '):>24}  {value}\n")
 

@@ -254,3 +254,30 @@ class ErrorRecord(_Record):
     id: str | None = None
     error: str
     code: str
+
+
+def span_problems(analysis: dict, text: str) -> list[str]:
+    """What is wrong with the spans of an analysis JSON (``to_json_dict()``): a ``span``/``spans`` outside
+    ``text``, or a ``span`` beside a ``text`` that is not that piece of the text. Empty when all is well."""
+    problems: list[str] = []
+    _walk_spans(analysis, text, "", problems)
+    return problems
+
+
+def _walk_spans(node: object, text: str, path: str, problems: list[str]) -> None:
+    if isinstance(node, list):
+        for index, child in enumerate(node):
+            _walk_spans(child, text, f"{path}[{index}]", problems)
+        return
+    if not isinstance(node, dict):
+        return
+    spans = ([node["span"]] if node.get("span") is not None else []) + list(node.get("spans") or [])
+    for start, end in spans:
+        if not 0 <= start < end <= len(text):
+            problems.append(f"{path}: span {start}..{end} outside a text of {len(text)} characters")
+    if node.get("span") is not None and isinstance(node.get("text"), str):
+        start, end = node["span"]
+        if text[start:end] != node["text"]:
+            problems.append(f"{path}: {node['text']!r} is not the text at {start}..{end}: {text[start:end]!r}")
+    for key, child in node.items():
+        _walk_spans(child, text, f"{path}.{key}", problems)
