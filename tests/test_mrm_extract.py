@@ -139,6 +139,7 @@ def test_a_range_counts_its_lowest_figure(low: int, extra: int) -> None:
 def test_sex_unknown_takes_the_children_the_text_does_not_split() -> None:
     v = victims("An air strike killed 12 children, including five girls, and injured 30 others.")
     assert (v.count, v.girls, v.boys, v.sex_unknown) == (12, 5, None, 7)
+    assert v.sex == "unknown", "the other seven may be boys or girls"
     assert (v.killed, v.injured) == (12, None), "'30 others' are not said to be children"
     v = victims("An air strike killed 12 children, including five girls, and injured 30 more.")
     assert v.girls == 5, "'30 more' after a part are not more girls"

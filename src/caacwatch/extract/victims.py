@@ -308,6 +308,8 @@ def combine_victims(text: str, facts: Sequence[VictimFacts], violation: str, rol
         sex_unknown = max(0, count - (boys or 0) - (girls or 0))
     sexes = {f.sex for f in facts if f.sex != "unknown"}
     sex = sexes.pop() if len(sexes) == 1 else ("mixed" if sexes else "unknown")
+    if sex in ("female", "male") and sex_unknown:
+        sex = "unknown"  # "12 children, including five girls": the other seven may be boys or girls
     min_age, max_age = _age_range(facts)
     role, role_evidence = (None, None)
     if violation == "recruitment_use":
