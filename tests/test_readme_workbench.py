@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from tests.conftest import CORPUS, SEED
-from tests.web_served import CHROMIUM, LAUNCH_ARGS, serving
+from tests.web_served import CHROMIUM, LAUNCH_ARGS, serving, sign_in
 
 FOLDER = CORPUS / "raw" / "badely-bbc-copies-2025" / "posts"  # four republished BBC stories
 PASSWORD = "a long passphrase for the walk-through"
@@ -48,11 +48,7 @@ def test_the_readme_walk_through(tmp_path):
     with serving(db, tmp_path) as site, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         page = browser.new_page(base_url=site.base)
-        page.goto("/login")
-        page.get_by_test_id("login-username").fill("amina")
-        page.get_by_test_id("login-password").fill(PASSWORD)
-        page.get_by_test_id("login-submit").click()
-        page.wait_for_url(site.base + "/")
+        sign_in(page, site.base, "amina", PASSWORD)
         expect(page.get_by_test_id("current-role")).to_have_text("admin")
 
         page.goto("/incidents?violation=recruitment_use")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_served import CHROMIUM, LAUNCH_ARGS, create_user, populated_database, serving
+from tests.web_served import CHROMIUM, LAUNCH_ARGS, create_user, populated_database, serving, sign_in
 from tests.web_support import PASSWORD
 
 REQUIRED = os.environ.get("CAACWATCH_REQUIRE_BROWSER") == "1"
@@ -112,11 +112,17 @@ def browser(site):
 
 @pytest.fixture(scope="module")
 def context(site, browser):
-    context = browser.new_context(base_url=site.base, viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(15_000)
-    context.add_init_script(CSP_WATCH)
+    context = _new_context(browser, site.base)
     yield context
     context.close()
+
+
+def _new_context(browser, base: str):
+    """A browser context for one user: the page size of the screenshots, CSP violations recorded."""
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    context.add_init_script(CSP_WATCH)
+    return context
 
 
 @pytest.fixture
@@ -157,10 +163,7 @@ def test_sign_in(watch, site):
     watch.shot("02-login-refused")
     assert watch.problems == [], watch.problems
 
-    page.get_by_test_id("login-username").fill(ANALYST)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(site.base + "/")
+    sign_in(page, site.base, ANALYST, PASSWORD)
     expect(page.get_by_test_id("current-user")).to_have_text(ANALYST)
     expect(page.get_by_test_id("current-role")).to_have_text("analyst")
     expect(page.get_by_test_id("nav-audit")).to_be_visible()  # analysts see the audit log
@@ -341,25 +344,17 @@ def test_a_viewer_sees_no_source_name_article_text_or_town(site, browser):
     """A viewer's incident page: the public-safe summary, counts and typed sources, but no source names,
     no article text, no town, no review forms; document and source pages are refused."""
     expect = _expect()
-    from tests.web_served import create_user
-
     incident = REVIEWED.get("incident") or "1"
     analyst = json.loads(_api(site, f"/api/incidents/{incident}"))  # what is restricted, read by the analyst
     names = [s["name"] for s in analyst["sources"]]
     towns = [loc["name"] for loc in analyst["locations"] if loc.get("precision") in ("city", "point")]
     assert names, "the incident has named sources"
     create_user(site.db, "vera", "viewer")
-    context = browser.new_context(base_url=site.base, viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(15_000)
-    context.add_init_script(CSP_WATCH)
+    context = _new_context(browser, site.base)
     try:
         watch = Watch(context.new_page())
         page = watch.page
-        page.goto("/login")
-        page.get_by_test_id("login-username").fill("vera")
-        page.get_by_test_id("login-password").fill(PASSWORD)
-        page.get_by_test_id("login-submit").click()
-        page.wait_for_url(site.base + "/")
+        sign_in(page, site.base, "vera", PASSWORD)
         expect(page.get_by_test_id("current-role")).to_have_text("viewer")
         expect(page.get_by_test_id("nav-sources")).to_have_count(0)
         page.goto(f"/incidents/{incident}")

@@ -104,6 +104,15 @@ class Served:
             return ""
 
 
+def sign_in(page, base: str, name: str, password: str) -> None:
+    """Fill the sign-in form at /login and wait for the dashboard (a Playwright page)."""
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill(name)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(base + "/")
+
+
 @contextmanager
 def serving(db: str, log_dir: Path, *, seconds: float = 60) -> Iterator[Served]:
     """``caacwatch serve --db DB --port FREE`` until the block ends (answered /healthz first)."""
